@@ -1,0 +1,231 @@
+//! Subcommands other than `serve`: knowledge base and store tools.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use hotline::app::{Paths, open_store};
+use hotline::clock;
+use hotline::config::Settings;
+use hotline::domain::TicketNumber;
+use hotline::kb::{AnswerPolicy, Snapshot, eval};
+use hotline::store::TicketStore;
+
+#[derive(Subcommand)]
+pub enum KbCommand {
+    /// Search the knowledge base and show the top hits with scores.
+    Search {
+        /// The question, as a citizen would type it.
+        query: String,
+    },
+    /// Read JSON lines {"text"} on stdin; write {"text","answer","hits"} per line.
+    Ask,
+    /// Measure retrieval and answering on labelled JSON lines {"text","topic": id|null}.
+    Eval {
+        file: std::path::PathBuf,
+        /// Print the metrics as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print each query that was answered wrongly or missed.
+        #[arg(long)]
+        errors: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TicketsCommand {
+    /// The most recent tickets.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One ticket with its audit trail.
+    Show { number: String },
+}
+
+fn policy(settings: &Settings) -> AnswerPolicy {
+    let k = &settings.knowledge;
+    AnswerPolicy {
+        answer_threshold: k.answer_threshold,
+        suggest_threshold: k.suggest_threshold,
+        region: k.region.clone(),
+    }
+}
+
+fn load_snapshot(settings: &Settings) -> anyhow::Result<Snapshot> {
+    let k = &settings.knowledge;
+    let snapshot = Snapshot::load(&k.dir, &k.region, |_, _| {})
+        .with_context(|| format!("failed to load {}", k.dir.display()))?;
+    for rejected in snapshot.rejected() {
+        eprintln!("warning: {rejected}");
+    }
+    Ok(snapshot)
+}
+
+pub fn kb(command: KbCommand, settings: &Settings, _paths: &Paths) -> anyhow::Result<ExitCode> {
+    let snapshot = load_snapshot(settings)?;
+    let policy = policy(settings);
+    let today = clock::today();
+    match command {
+        KbCommand::Search { query } => {
+            let lookup = snapshot.lookup(&query, &policy, today)?;
+            println!("confidence {:.3}", lookup.confidence);
+            for (rank, hit) in lookup.hits.iter().enumerate() {
+                println!(
+                    "{}. {:>7.3}  {}  {}",
+                    rank + 1,
+                    hit.score,
+                    hit.article.id,
+                    hit.article.title
+                );
+            }
+            match lookup.answer() {
+                Some(a) => println!("→ answers automatically with {}", a.id),
+                None => println!("→ no automatic answer"),
+            }
+        }
+        KbCommand::Ask => {
+            let stdin = std::io::stdin();
+            let mut out = std::io::stdout().lock();
+            for (n, line) in stdin.lock().lines().enumerate() {
+                let line = line.context("failed to read stdin")?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                #[derive(serde::Deserialize)]
+                struct In {
+                    text: String,
+                }
+                let input: In = serde_json::from_str(&line).with_context(|| {
+                    format!("stdin:{}: expected a JSON object with \"text\"", n + 1)
+                })?;
+                let lookup = snapshot.lookup(&input.text, &policy, today)?;
+                let hits: Vec<_> = lookup
+                    .hits
+                    .iter()
+                    .map(|h| serde_json::json!({"id": h.article.id, "score": h.score}))
+                    .collect();
+                let row = serde_json::json!({
+                    "text": input.text,
+                    "answer": lookup.answer().map(|a| a.id.clone()),
+                    "confidence": lookup.confidence,
+                    "hits": hits,
+                });
+                writeln!(out, "{row}")?;
+            }
+        }
+        KbCommand::Eval { file, json, errors } => {
+            return kb_eval(&snapshot, &policy, today, &file, json, errors);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kb_eval(
+    snapshot: &Snapshot,
+    policy: &AnswerPolicy,
+    today: jiff::civil::Date,
+    file: &std::path::Path,
+    json: bool,
+    show_errors: bool,
+) -> anyhow::Result<ExitCode> {
+    #[derive(serde::Deserialize)]
+    struct Labelled {
+        text: String,
+        topic: Option<String>,
+    }
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("failed to read {}", file.display()))?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: Labelled = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{}:{}: expected {{\"text\", \"topic\"}}",
+                file.display(),
+                n + 1
+            )
+        })?;
+        let lookup = snapshot.lookup(&row.text, policy, today)?;
+        rows.push((row, lookup));
+    }
+    let outcomes: Vec<eval::Outcome> = rows
+        .iter()
+        .map(|(row, lookup)| eval::Outcome {
+            expected: row.topic.as_deref(),
+            hits: lookup.hits.iter().map(|h| h.article.id.as_str()).collect(),
+            answer: lookup.answer().map(|a| a.id.as_str()),
+        })
+        .collect();
+    if show_errors {
+        for ((row, lookup), o) in rows.iter().zip(&outcomes) {
+            let top = o.hits.first().copied().unwrap_or("-");
+            if o.answer != o.expected {
+                println!(
+                    "{:.3}  expected {:<40} top {:<40} answer {:<10} {}",
+                    lookup.confidence,
+                    o.expected.unwrap_or("null"),
+                    top,
+                    o.answer.unwrap_or("-"),
+                    row.text
+                );
+            }
+        }
+    }
+    let m = eval::metrics(&outcomes);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        println!(
+            "queries {}  (in scope {}, out of scope {})",
+            m.queries, m.in_scope, m.out_of_scope
+        );
+        println!("hit@1     {:.3}", m.hit_at_1);
+        println!("hit@3     {:.3}", m.hit_at_3);
+        println!("MRR@5     {:.3}", m.mrr_at_5);
+        println!(
+            "coverage  {:.3}  (in-scope answered automatically and correctly)",
+            m.coverage
+        );
+        println!(
+            "precision {:.3}  (automatic answers that are right)",
+            m.precision
+        );
+        println!(
+            "rejection {:.3}  (out-of-scope not answered)",
+            m.out_of_scope_rejection
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn tickets(command: TicketsCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let store = open_store(&paths.data)?;
+    match command {
+        TicketsCommand::List { limit } => {
+            for t in store.recent(limit)? {
+                println!(
+                    "{}  {}  {}  {}  {}",
+                    t.number,
+                    clock::display(t.details.created_at),
+                    t.status.label(),
+                    t.details.category.label(),
+                    t.details.content.chars().take(40).collect::<String>()
+                );
+            }
+        }
+        TicketsCommand::Show { number } => {
+            let n = TicketNumber::parse(&number)
+                .with_context(|| format!("`{number}` is not a valid ticket number"))?;
+            let Some(t) = store.get(n)? else {
+                anyhow::bail!("no ticket {number} in {}", paths.data.display());
+            };
+            println!("{}", serde_json::to_string_pretty(&t)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

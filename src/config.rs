@@ -1,0 +1,344 @@
+//! Typed settings read once from `config/hotline.toml`, with `HOTLINE__SECTION__KEY` environment
+//! overrides.
+//!
+//! We parse with the `toml` crate directly (not a layering crate) because an operator who mistypes
+//! a key must be told the file *and line*: `config/hotline.toml:7: unknown field `listn` …`.
+//! Unknown keys are rejected everywhere (`deny_unknown_fields`). Secrets never live here: they come
+//! from the environment and are held as [`Secret`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const MAIN_FILE: &str = "hotline.toml";
+const ENV_PREFIX: &str = "HOTLINE__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{0}")]
+    Semantic(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub chat: ChatSettings,
+    pub knowledge: KnowledgeSettings,
+    pub bots: BotSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address the HTTP server binds; `--listen` overrides it.
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes (413 above it).
+    pub body_limit_bytes: usize,
+    /// A request that takes longer is answered 408 (the work it started still completes).
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatSettings {
+    /// Longest citizen message accepted, in characters.
+    pub max_text_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeSettings {
+    /// Folder with the articles, dictionary and synonyms.
+    pub dir: PathBuf,
+    /// Confidence at or above which the bot answers with the article.
+    pub answer_threshold: f32,
+    /// Confidence at or above which near hits are offered as suggestions.
+    pub suggest_threshold: f32,
+    /// The region this gateway serves; articles for other regions never answer automatically.
+    pub region: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BotSettings {
+    /// Folder with what the bot says (templates) and per-channel settings.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `hotline=debug,tower_http=info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings::default(),
+            chat: ChatSettings::default(),
+            knowledge: KnowledgeSettings::default(),
+            bots: BotSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 15,
+        }
+    }
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            max_text_chars: 2000,
+        }
+    }
+}
+
+impl Default for KnowledgeSettings {
+    fn default() -> Self {
+        KnowledgeSettings {
+            dir: PathBuf::from("knowledge"),
+            answer_threshold: 0.6,
+            suggest_threshold: 0.3,
+            region: "示例市".to_string(),
+        }
+    }
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings {
+            dir: PathBuf::from("bots"),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            filter: "info".to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `<dir>/hotline.toml` (defaults when the file is absent) and applies the environment
+    /// overrides found in `env`.
+    pub fn load(
+        dir: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let path = dir.join(MAIN_FILE);
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Read { file, source }),
+        };
+        // First pass: the file alone, so errors point at a line of it.
+        parse_toml::<Settings>(&file, &text)?;
+        let mut table: toml::Table = parse_toml(&file, &text)?;
+        let overridden = apply_env_overrides(&mut table, env)?;
+        let settings: Settings =
+            Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+                var: overridden.join(", "),
+                message: e.message().to_string(),
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let k = &self.knowledge;
+        if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
+        {
+            return Err(ConfigError::Semantic(
+                "knowledge.answer_threshold and knowledge.suggest_threshold must be between 0 and 1"
+                    .into(),
+            ));
+        }
+        if k.suggest_threshold > k.answer_threshold {
+            return Err(ConfigError::Semantic(
+                "knowledge.suggest_threshold must not exceed knowledge.answer_threshold".into(),
+            ));
+        }
+        if self.chat.max_text_chars == 0 || self.server.body_limit_bytes < 1024 {
+            return Err(ConfigError::Semantic(
+                "chat.max_text_chars must be positive and server.body_limit_bytes at least 1024"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses TOML text, turning an error into `file:line: message`.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| line_of_offset(text, span.start))
+            .unwrap_or(1);
+        ConfigError::Invalid {
+            file: file.to_string(),
+            line,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Applies `HOTLINE__SECTION__KEY=value`; returns the names of the variables applied.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut applied = Vec::new();
+    for (var, raw) in env {
+        let Some(path) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+        if keys.len() != 2 || keys.iter().any(|k| k.is_empty()) {
+            return Err(ConfigError::Env {
+                var,
+                message: "expected the form HOTLINE__SECTION__KEY".into(),
+            });
+        }
+        let section = table
+            .entry(keys[0].clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section) = section else {
+            return Err(ConfigError::Env {
+                var,
+                message: format!("`{}` is not a section", keys[0]),
+            });
+        };
+        section.insert(keys[1].clone(), env_value(&raw));
+        applied.push(var);
+    }
+    Ok(applied)
+}
+
+/// An environment value is read as a TOML value when it is one (`42`, `true`, `0.5`), else as a
+/// string, so `HOTLINE__SERVER__LISTEN=0.0.0.0:80` needs no quotes.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// A secret read from the environment: never printed, never logged.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn from_env(var: &str) -> Option<Secret> {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MAIN_FILE), text).unwrap();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::load(dir.path(), env)
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_with_file_line_and_key() {
+        let err = load_text("[server]\n\nlistn = \"1.2.3.4:5\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hotline.toml:3:"), "{err}");
+        assert!(err.contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_win_over_the_file() {
+        let s = load_text(
+            "[chat]\nmax_text_chars = 10\n",
+            &[("HOTLINE__CHAT__MAX_TEXT_CHARS", "20"), ("OTHER", "x")],
+        )
+        .unwrap();
+        assert_eq!(s.chat.max_text_chars, 20);
+    }
+
+    #[test]
+    fn a_bad_environment_override_names_the_variable() {
+        let err = load_text("", &[("HOTLINE__CHAT__MAX_TEXT_CHARS", "many")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HOTLINE__CHAT__MAX_TEXT_CHARS"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        assert_eq!(format!("{:?}", Secret::new("abc".into())), "Secret(***)");
+    }
+}

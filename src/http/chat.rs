@@ -1,0 +1,132 @@
+//! The web chat API: sessions and messages, as JSON.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, ApiJson};
+use crate::domain::{Button, Channel, ConversationId, InboundMessage, Speaker};
+use crate::engine::TicketSummary;
+
+#[derive(Serialize)]
+pub struct SessionCreated {
+    session_id: String,
+    replies: Vec<ReplyBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    text: String,
+}
+
+#[derive(Serialize)]
+pub struct ReplyBody {
+    text: String,
+    buttons: Vec<Button>,
+}
+
+#[derive(Serialize)]
+pub struct MessageResponse {
+    replies: Vec<ReplyBody>,
+    ticket: Option<TicketSummary>,
+}
+
+#[derive(Serialize)]
+pub struct HistoryEntry {
+    from: Speaker,
+    at: String,
+    text: String,
+    buttons: Vec<Button>,
+}
+
+#[derive(Serialize)]
+pub struct History {
+    session_id: String,
+    messages: Vec<HistoryEntry>,
+}
+
+pub async fn create_session(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
+    let conversation = state.engine.start(Channel::Web).await?;
+    let replies = conversation
+        .transcript
+        .iter()
+        .map(|e| ReplyBody {
+            text: e.text.clone(),
+            buttons: e.buttons.clone(),
+        })
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            session_id: conversation.id.to_string(),
+            replies,
+        }),
+    ))
+}
+
+fn unknown_session(raw: &str) -> ApiError {
+    ApiError::not_found(
+        "unknown_session",
+        format!("no chat session {raw}: start a new one with POST /api/chat/sessions"),
+    )
+}
+
+fn session_id(raw: &str) -> Result<ConversationId, ApiError> {
+    ConversationId::parse(raw).ok_or_else(|| unknown_session(raw))
+}
+
+pub async fn post_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<MessageRequest>,
+) -> Result<Json<MessageResponse>, ApiError> {
+    let conversation = session_id(&id)?;
+    let output = state
+        .engine
+        .handle(InboundMessage {
+            channel: Channel::Web,
+            conversation,
+            text: request.text,
+        })
+        .await?;
+    Ok(Json(MessageResponse {
+        replies: output
+            .replies
+            .into_iter()
+            .map(|r| ReplyBody {
+                text: r.text,
+                buttons: r.buttons,
+            })
+            .collect(),
+        ticket: output.ticket,
+    }))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<History>, ApiError> {
+    let id = session_id(&id)?;
+    let conversation = state
+        .engine
+        .conversation(id)?
+        .ok_or_else(|| unknown_session(&id.to_string()))?;
+    Ok(Json(History {
+        session_id: conversation.id.to_string(),
+        messages: conversation
+            .transcript
+            .into_iter()
+            .map(|e| HistoryEntry {
+                from: e.from,
+                at: e.at.to_string(),
+                text: e.text,
+                buttons: e.buttons,
+            })
+            .collect(),
+    }))
+}

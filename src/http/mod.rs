@@ -1,0 +1,52 @@
+//! HTTP: the router, shared state, and the layers every request passes (body limit, timeout,
+//! tracing). Handlers are thin: they parse, call the engine, render.
+
+mod chat;
+pub mod error;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde_json::json;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::engine::Engine;
+use error::ApiError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+}
+
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/chat/sessions", post(chat::create_session))
+        .route(
+            "/api/chat/sessions/{id}/messages",
+            post(chat::post_message).get(chat::history),
+        )
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.server.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such endpoint; see README.md for the API")
+}

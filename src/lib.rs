@@ -1,0 +1,26 @@
+//! `hotline`: a gateway for a city's 12345 citizen service hotline (接诉即办).
+//!
+//! A map of the modules, in the order a message meets them:
+//!
+//! - [`http`]: the axum router; thin handlers for the web chat API; the one place errors become
+//!   `{"code","message"}` responses.
+//! - [`engine`]: one inbound message in, replies and maybe a ticket out; durable before replying.
+//! - [`kb`]: the knowledge base: Markdown articles, a tantivy index with a jieba tokenizer, and the
+//!   calibrated decision to answer, suggest, or not.
+//! - [`store`]: a trait per aggregate (tickets, conversations) and the sled implementation with
+//!   group commit.
+//! - [`domain`]: messages, replies, tickets, categories: no transport or storage types.
+//! - [`bots`]: what the bot says (templates in `bots/`), per channel.
+//! - [`config`], [`text`], [`clock`]: settings, normalisation, the city's time.
+//! - [`app`]: start-up and ordered shutdown.
+
+pub mod app;
+pub mod bots;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod http;
+pub mod kb;
+pub mod store;
+pub mod text;

@@ -1,0 +1,48 @@
+//! Storage: one trait per aggregate, and the sled implementation beside them.
+//!
+//! Writes return a future that resolves only once the write is on disk; the sled implementation
+//! gets there with one writer thread that commits concurrent writes together (group commit).
+//! Reads are synchronous: they are served from sled's cache in microseconds.
+
+mod sled_store;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use sled_store::SledStore;
+
+use crate::domain::{Conversation, ConversationId, NewTicket, Ticket, TicketNumber};
+
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store in {dir} is in use by another hotline process (is `hotline serve` running?); stop it first or use its HTTP API"
+    )]
+    Locked { dir: String },
+    #[error("storage failure: {0}")]
+    Io(String),
+    #[error("corrupt record in {tree}: {message}")]
+    Corrupt { tree: &'static str, message: String },
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// Tickets, keyed by number. Numbers are issued by the store, never twice.
+pub trait TicketStore: Send + Sync {
+    /// Gives the ticket the next number and stores it durably.
+    fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket>;
+    /// Replaces a stored ticket durably.
+    fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()>;
+    fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError>;
+    /// Up to `limit` tickets, newest first.
+    fn recent(&self, limit: usize) -> Result<Vec<Ticket>, StoreError>;
+    fn count(&self) -> usize;
+}
+
+/// Conversations, keyed by id.
+pub trait ConversationStore: Send + Sync {
+    fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
+    fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+}

@@ -1,0 +1,261 @@
+//! The sled implementation of the store traits, with group commit.
+//!
+//! sled 0.34's `insert` returns before the data is on disk and concurrent `flush_async` calls can
+//! deadlock (sled issue 1308), so every write goes through one writer thread: it applies whatever
+//! writes are queued, calls the blocking `flush()` once for all of them, and only then completes
+//! their futures. A reply that depends on a write is therefore never sent before the write is
+//! durable, and concurrent requests share one disk flush.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use super::{ConversationStore, StoreError, StoreFuture, TicketStore};
+use crate::domain::{Conversation, ConversationId, NewTicket, Ticket, TicketNumber};
+
+const TICKETS: &str = "tickets";
+const CONVERSATIONS: &str = "conversations";
+const META: &str = "meta";
+const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
+/// Most writes applied before one flush; bounds the latency of the first write in a batch.
+const MAX_BATCH: usize = 4096;
+
+/// Work for the writer thread: applies its writes and returns what to do once they are durable.
+type Job = Box<dyn FnOnce(&Trees) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+#[derive(Clone)]
+struct Trees {
+    db: sled::Db,
+    tickets: sled::Tree,
+    conversations: sled::Tree,
+    meta: sled::Tree,
+}
+
+pub struct SledStore {
+    trees: Trees,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`. Fails with [`StoreError::Locked`] when another
+    /// process holds it.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir.join("sled"))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| open_error(dir, e))?;
+        let open = |name: &str| db.open_tree(name).map_err(io_error);
+        let trees = Trees {
+            tickets: open(TICKETS)?,
+            conversations: open(CONVERSATIONS)?,
+            meta: open(META)?,
+            db: db.clone(),
+        };
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let writer_trees = trees.clone();
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run_writer(writer_trees, receiver))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(SledStore {
+            trees,
+            jobs: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Stops accepting writes, lets the writer finish what is queued and flushes.
+    pub fn close(&self) -> Result<(), StoreError> {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        self.trees.db.flush().map(|_| ()).map_err(io_error)
+    }
+
+    /// Queues `apply` on the writer; the future resolves with its value once it is durable.
+    fn write<T: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&Trees) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let (done_tx, done_rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |trees| {
+            let applied = apply(trees);
+            Box::new(move |flushed| {
+                let outcome = match (applied, flushed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+                };
+                let _ = done_tx.send(outcome);
+            })
+        });
+        let sent = match self.jobs.lock() {
+            Ok(jobs) => jobs.as_ref().map(|s| s.send(job).is_ok()).unwrap_or(false),
+            Err(_) => false,
+        };
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            done_rx.await.unwrap_or(Err(StoreError::Closed))
+        })
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn run_writer(trees: Trees, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut completions = vec![first(&trees)];
+        while completions.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => completions.push(job(&trees)),
+                Err(_) => break,
+            }
+        }
+        let flushed = trees.db.flush().map(|_| ()).map_err(io_error);
+        if let Err(e) = &flushed {
+            tracing::error!(error = %e, "store flush failed");
+        }
+        for complete in completions {
+            complete(flushed.clone());
+        }
+    }
+}
+
+fn open_error(dir: &Path, e: sled::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("lock")
+        || text.contains("WouldBlock")
+        || text.contains("temporarily unavailable")
+    {
+        StoreError::Locked {
+            dir: dir.display().to_string(),
+        }
+    } else {
+        StoreError::Io(text)
+    }
+}
+
+fn io_error(e: sled::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Io(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        message: e.to_string(),
+    })
+}
+
+fn ticket_key(number: TicketNumber) -> [u8; 8] {
+    number.value().to_be_bytes()
+}
+
+impl TicketStore for SledStore {
+    fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let result = (&trees.tickets, &trees.meta).transaction(|(tickets, meta)| {
+                let sequence = match meta.get(NEXT_TICKET_SEQUENCE)? {
+                    Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]))
+                        .max(TicketNumber::FIRST_SEQUENCE),
+                    None => TicketNumber::FIRST_SEQUENCE,
+                };
+                let stored = Ticket::open(TicketNumber::from_sequence(sequence), ticket.clone());
+                let bytes = encode(&stored)
+                    .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+                tickets.insert(&ticket_key(stored.number), bytes)?;
+                meta.insert(NEXT_TICKET_SEQUENCE, &(sequence + 1).to_be_bytes())?;
+                Ok(stored)
+            });
+            result.map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => io_error(e),
+            })
+        })
+    }
+
+    fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .tickets
+                .insert(ticket_key(ticket.number), encode(&ticket)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
+        match self
+            .trees
+            .tickets
+            .get(ticket_key(number))
+            .map_err(io_error)?
+        {
+            Some(bytes) => decode(TICKETS, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn recent(&self, limit: usize) -> Result<Vec<Ticket>, StoreError> {
+        self.trees
+            .tickets
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item.map_err(io_error)?;
+                decode(TICKETS, &bytes)
+            })
+            .collect()
+    }
+
+    fn count(&self) -> usize {
+        self.trees.tickets.len()
+    }
+}
+
+impl ConversationStore for SledStore {
+    fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .conversations
+                .insert(conversation.id.0.as_bytes(), encode(&conversation)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+        match self
+            .trees
+            .conversations
+            .get(id.0.as_bytes())
+            .map_err(io_error)?
+        {
+            Some(bytes) => decode(CONVERSATIONS, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+}
