@@ -96,7 +96,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone(), &self.settings);
-        tracing::info!(addr = %self.local_addr()?, "serving");
+        let addr = self.local_addr()?;
+        tracing::info!(%addr, "serving");
+        // One machine-readable line on stdout, for scripts and tests that start us on port 0.
+        println!("hotline listening on http://{addr}");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await

@@ -131,8 +131,8 @@ impl Default for KnowledgeSettings {
     fn default() -> Self {
         KnowledgeSettings {
             dir: PathBuf::from("knowledge"),
-            answer_threshold: 0.6,
-            suggest_threshold: 0.3,
+            answer_threshold: 0.4,
+            suggest_threshold: 0.2,
             region: "示例市".to_string(),
         }
     }

@@ -269,6 +269,18 @@ impl Analyzer {
             .collect()
     }
 
+    /// Whole words of prepared text (jieba's default cut, no sub-words), without stopwords,
+    /// deduplicated: each thing the citizen said counts once when weighing a match.
+    pub fn whole_words<'a>(&self, prepared: &'a str) -> Vec<&'a str> {
+        let mut seen = std::collections::HashSet::new();
+        self.jieba
+            .cut(prepared, true)
+            .into_iter()
+            .map(|t| t.word)
+            .filter(|w| is_word(w) && !STOPWORDS.contains(w) && seen.insert(*w))
+            .collect()
+    }
+
     pub fn tokenizer(&self) -> JiebaTokenizer {
         JiebaTokenizer {
             jieba: self.jieba.clone(),

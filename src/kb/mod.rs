@@ -24,6 +24,12 @@ use index::ArticleIndex;
 /// How many hits a lookup returns.
 pub const MAX_HITS: usize = 5;
 const ARTICLES_DIR: &str = "articles";
+/// Share of a matched word's weight credited when it matched only by sound.
+const HOMOPHONE_CREDIT: f32 = 0.8;
+/// Share of a word's weight credited when only the answer text mentions it.
+const BODY_CREDIT: f32 = 0.5;
+/// How much a clear lead over the second hit adds to the confidence.
+const MARGIN_WEIGHT: f32 = 0.3;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KbError {
@@ -50,6 +56,10 @@ pub struct Snapshot {
     by_id: HashMap<String, usize>,
     /// Per article: the words of its title, questions and keywords.
     lexicons: Vec<HashSet<String>>,
+    /// Per article: the same words as pinyin ("dengji"), to credit homophone typos.
+    sound_lexicons: Vec<HashSet<String>>,
+    /// Per article: the words of its summary and answer text.
+    body_lexicons: Vec<HashSet<String>>,
     /// Inverse document frequency of lexicon words.
     idf: HashMap<String, f32>,
     index: ArticleIndex,
@@ -116,6 +126,14 @@ impl Snapshot {
         let lexicons: Vec<HashSet<String>> =
             articles.iter().map(|a| lexicon(&analyzer, a)).collect();
         let idf = inverse_document_frequency(&lexicons);
+        let body_lexicons = articles
+            .iter()
+            .map(|a| words_of(&analyzer, &format!("{}\n{}", a.summary, a.body)))
+            .collect();
+        let sound_lexicons = lexicons
+            .iter()
+            .map(|l| l.iter().filter_map(|w| sound_of(w)).collect())
+            .collect();
         let by_id = articles
             .iter()
             .enumerate()
@@ -125,6 +143,8 @@ impl Snapshot {
             articles,
             by_id,
             lexicons,
+            sound_lexicons,
+            body_lexicons,
             idf,
             index,
             analyzer,
@@ -175,7 +195,7 @@ impl Snapshot {
                     .first()
                     .is_some_and(|h| Arc::ptr_eq(&h.article, &self.articles[top.ord])) =>
             {
-                self.confidence(&words, top.ord, &hits)
+                self.confidence(&self.analyzer.whole_words(&prepared), top.ord, &hits)
             }
             _ => 0.0,
         };
@@ -199,12 +219,19 @@ impl Snapshot {
         }
         let unknown_idf = (1.0 + self.articles.len() as f32).ln();
         let lexicon = &self.lexicons[top];
+        let sounds = &self.sound_lexicons[top];
         let (mut matched, mut total) = (0.0f32, 0.0f32);
         for w in words {
             let weight = self.idf.get(*w).copied().unwrap_or(unknown_idf);
             total += weight;
             if lexicon.contains(*w) {
                 matched += weight;
+            } else if sound_of(w).is_some_and(|s| sounds.contains(&s)) {
+                // A homophone typo (登计 for 登记): credited, a little less than the real word.
+                matched += HOMOPHONE_CREDIT * weight;
+            } else if self.body_lexicons[top].contains(*w) {
+                // Mentioned in the answer text: related, but not what the article is about.
+                matched += BODY_CREDIT * weight;
             }
         }
         let coverage = if total > 0.0 { matched / total } else { 0.0 };
@@ -213,7 +240,7 @@ impl Snapshot {
             [_] => 1.0,
             _ => 0.0,
         };
-        (0.7 * coverage + 0.3 * margin.clamp(0.0, 1.0)).clamp(0.0, 1.0)
+        (coverage * (1.0 - MARGIN_WEIGHT + MARGIN_WEIGHT * margin.clamp(0.0, 1.0))).clamp(0.0, 1.0)
     }
 }
 
@@ -273,12 +300,25 @@ fn lexicon(analyzer: &Analyzer, article: &Article) -> HashSet<String> {
         article.questions.join("\n"),
         article.keywords.join("\n")
     );
-    let prepared = analyzer.prepare(&text);
+    words_of(analyzer, &text)
+}
+
+fn words_of(analyzer: &Analyzer, text: &str) -> HashSet<String> {
+    let prepared = analyzer.prepare(text);
     analyzer
         .content_words(&prepared)
         .into_iter()
         .map(str::to_string)
         .collect()
+}
+
+/// The pinyin of a word of two or more Han characters ("登记" → "dengji").
+fn sound_of(word: &str) -> Option<String> {
+    let chars = word.chars().count();
+    if chars < 2 || !word.chars().all(crate::text::is_han) {
+        return None;
+    }
+    Some(crate::text::pinyin_syllables(word).concat())
 }
 
 fn inverse_document_frequency(lexicons: &[HashSet<String>]) -> HashMap<String, f32> {

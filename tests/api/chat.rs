@@ -1,0 +1,92 @@
+use serde_json::Value;
+
+use crate::helpers::{reply_text, spawn_app};
+
+#[tokio::test]
+async fn health_check_answers_ok() {
+    let app = spawn_app().await;
+    let response = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_question_the_knowledge_base_answers_gets_the_article_and_no_ticket() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let response = app.say(&session, "身份证丢了要去哪里补办？").await;
+    let text = reply_text(&response);
+    assert!(text.contains("身份证丢了怎么补办"), "{text}");
+    assert!(text.contains("工本费40元"), "{text}");
+    assert_eq!(response["ticket"], Value::Null);
+    let buttons = &response["replies"][1]["buttons"];
+    assert_eq!(buttons[0]["label"], "有帮助");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_the_knowledge_base_cannot_answer_becomes_a_ticket_with_a_digit_number() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let response = app
+        .say(
+            &session,
+            "西城区和平路的路灯坏了一个星期了，晚上很黑，请安排人来修",
+        )
+        .await;
+    let number = response["ticket"]["number"].as_str().unwrap().to_string();
+    assert!(
+        number.len() >= 6 && number.chars().all(|c| c.is_ascii_digit()),
+        "{number}"
+    );
+    assert!(reply_text(&response).contains(&number));
+    assert_eq!(response["ticket"]["status"], "已受理");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_tickets_get_distinct_numbers() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let session = app.new_session().await;
+        let client = app.client.clone();
+        let url = format!("{}/api/chat/sessions/{session}/messages", app.base);
+        tasks.push(tokio::spawn(async move {
+            let body =
+                serde_json::json!({ "text": format!("南山区第{i}号路口的井盖丢了，很危险") });
+            let v: Value = client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["ticket"]["number"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_history_of_a_session_holds_both_sides_in_order() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    app.say(&session, "身份证丢了怎么补办").await;
+    let history = app.history(&session).await;
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["from"], "hotline");
+    assert_eq!(messages[1]["from"], "citizen");
+    assert_eq!(messages[1]["text"], "身份证丢了怎么补办");
+    assert!(messages.len() >= 3);
+    app.stop().await;
+}

@@ -1,0 +1,186 @@
+//! `spawn_app()` and friends: start the server in-process or as the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use hotline::app::{Application, Paths};
+use hotline::config::Settings;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings as shipped, with content read from the repository and port 0.
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::load(&repo().join("config"), std::iter::empty()).unwrap();
+    settings.server.listen = "127.0.0.1:0".parse().unwrap();
+    settings.knowledge.dir = repo().join("knowledge");
+    settings.bots.dir = repo().join("bots");
+    settings
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let data = tempfile::tempdir().unwrap();
+    spawn_app_in(data, test_settings()).await
+}
+
+pub async fn spawn_app_in(data: TempDir, settings: Settings) -> TestApp {
+    let paths = Paths {
+        data: data.path().to_path_buf(),
+        config: repo().join("config"),
+    };
+    let app = Application::build(settings, &paths).await.unwrap();
+    let addr = app.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        data,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and returns its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        self.data
+    }
+
+    pub async fn new_session(&self) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/chat/sessions", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        body["session_id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn say(&self, session: &str, text: &str) -> Value {
+        let response = self.post_message(session, &json!({ "text": text })).await;
+        assert_eq!(response.status(), 200, "saying {text:?}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_message(&self, session: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!(
+                "{}/api/chat/sessions/{session}/messages",
+                self.base
+            ))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn history(&self, session: &str) -> Value {
+        self.client
+            .get(format!(
+                "{}/api/chat/sessions/{session}/messages",
+                self.base
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// All reply texts of a message response, joined.
+pub fn reply_text(response: &Value) -> String {
+    response["replies"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// The real binary, started with `serve` on port 0.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+pub fn hotline_command(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    command
+        .current_dir(repo())
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(repo().join("config"));
+    command
+}
+
+pub fn start_server(data: &Path) -> ServerProcess {
+    let mut child = hotline_command(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("hotline listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    ServerProcess { child, base }
+}
+
+impl ServerProcess {
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server over real HTTP on port 0, with a temporary data directory.
+//! One test binary (link time matters on two cores); modules by area.
+
+mod helpers;
+
+mod bad_input;
+mod chat;
+mod process;

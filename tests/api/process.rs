@@ -1,0 +1,106 @@
+//! The real binary: restart, SIGTERM, a second process on the same store, broken config.
+
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{hotline_command, repo, start_server};
+
+fn post(base: &str, path: &str, body: Option<Value>) -> Value {
+    let client = reqwest::blocking::Client::new();
+    let mut request = client.post(format!("{base}{path}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().unwrap().json().unwrap()
+}
+
+#[test]
+fn a_ticket_survives_a_restart_and_sigterm_stops_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start_server(data.path());
+    let session = post(&server.base, "/api/chat/sessions", None)["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = post(
+        &server.base,
+        &format!("/api/chat/sessions/{session}/messages"),
+        Some(json!({ "text": "北湖区建设路有个大坑，电动车摔了好几个，请赶紧填上" })),
+    );
+    let number = reply["ticket"]["number"].as_str().unwrap().to_string();
+
+    // While the server holds the store, another command says so in one line.
+    let busy = hotline_command(data.path())
+        .args(["tickets", "list"])
+        .output()
+        .unwrap();
+    assert!(!busy.status.success());
+    let stderr = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        stderr.contains("in use by another hotline process"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+
+    // After the stop, the command line reads what the server wrote.
+    let shown = hotline_command(data.path())
+        .args(["tickets", "show", &number])
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("大坑"));
+
+    // A restarted server finds the conversation and issues the next number.
+    let server = start_server(data.path());
+    let history: Value = reqwest::blocking::get(format!(
+        "{}/api/chat/sessions/{session}/messages",
+        server.base
+    ))
+    .unwrap()
+    .json()
+    .unwrap();
+    let text = history.to_string();
+    assert!(text.contains(&number), "{text}");
+    let again = post(
+        &server.base,
+        &format!("/api/chat/sessions/{session}/messages"),
+        Some(json!({ "text": "北湖区建设路的路灯也不亮了，麻烦修一下" })),
+    );
+    let second = again["ticket"]["number"].as_str().unwrap().to_string();
+    assert_ne!(second, number);
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn a_broken_config_file_stops_start_up_with_file_line_and_key() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("hotline.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\nbody_limt_bytes = 10\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .current_dir(repo())
+        .arg("--data")
+        .arg(data.path())
+        .arg("--config")
+        .arg(config.path())
+        .arg("serve")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("hotline.toml:3:"), "{stderr}");
+    assert!(stderr.contains("body_limt_bytes"), "{stderr}");
+}
