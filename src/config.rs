@@ -33,7 +33,7 @@ pub enum ConfigError {
     Semantic(String),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -95,18 +95,6 @@ pub struct LogSettings {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            server: ServerSettings::default(),
-            chat: ChatSettings::default(),
-            knowledge: KnowledgeSettings::default(),
-            bots: BotSettings::default(),
-            log: LogSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {
