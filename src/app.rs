@@ -9,8 +9,10 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::bots::Bots;
+use crate::classify::Classifier;
 use crate::config::Settings;
-use crate::engine::{Engine, EngineLimits};
+use crate::engine::triage::RefusalRules;
+use crate::engine::{Engine, EngineSettings, Stores};
 use crate::http::{AppState, router};
 use crate::kb::{AnswerPolicy, KnowledgeBase, Snapshot};
 use crate::store::SledStore;
@@ -64,13 +66,29 @@ impl Application {
         let kb = Arc::new(load_knowledge(&settings)?);
         let bots = Bots::load(&settings.bots.dir)
             .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?;
+        let knowledge_dir = &settings.knowledge.dir;
+        let classifier = Classifier::load(knowledge_dir).with_context(|| {
+            format!(
+                "failed to load the classifier from {}",
+                knowledge_dir.display()
+            )
+        })?;
+        let refusals = RefusalRules::load(knowledge_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
         let engine = Engine::new(
             kb,
-            store.clone(),
-            store.clone(),
+            Arc::new(classifier),
+            refusals,
+            Stores {
+                tickets: store.clone(),
+                conversations: store.clone(),
+                records: store.clone(),
+            },
             Arc::new(bots),
-            EngineLimits {
+            EngineSettings {
                 max_text_chars: settings.chat.max_text_chars,
+                city: settings.city.clone(),
+                intake: settings.intake.clone(),
+                time_limits: settings.time_limits.clone(),
             },
         );
         let listener = TcpListener::bind(settings.server.listen)

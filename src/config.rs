@@ -33,7 +33,7 @@ pub enum ConfigError {
     Semantic(String),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -41,6 +41,59 @@ pub struct Settings {
     pub knowledge: KnowledgeSettings,
     pub bots: BotSettings,
     pub log: LogSettings,
+    pub city: CitySettings,
+    pub intake: IntakeSettings,
+    /// 办理时限 per category label, in working days (e.g. "投诉" = 15).
+    pub time_limits: std::collections::BTreeMap<String, u32>,
+    pub web: WebSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CitySettings {
+    pub name: String,
+    /// The districts (and counties) a citizen may name; the intake dialogue offers these.
+    pub districts: Vec<String>,
+}
+
+impl Default for CitySettings {
+    fn default() -> Self {
+        CitySettings {
+            name: "示例市".into(),
+            districts: ["东城区", "西城区", "南山区", "北湖区", "高新区", "滨江县"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeSettings {
+    /// An unfinished draft is kept this long, then forgotten.
+    pub draft_ttl_hours: u64,
+    /// After this much silence, the next message is first asked whether to resume the draft.
+    pub resume_prompt_minutes: u64,
+    /// The same matter from the same citizen within this window joins the open ticket (并单).
+    pub duplicate_window_hours: u64,
+    /// This many identical messages within `flood_window_minutes` are flagged and not repeated.
+    pub flood_repeats: usize,
+    pub flood_window_minutes: u64,
+    /// Invalid phone numbers accepted before offering to go on anonymously.
+    pub max_phone_attempts: u8,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        IntakeSettings {
+            draft_ttl_hours: 24,
+            resume_prompt_minutes: 30,
+            duplicate_window_hours: 72,
+            flood_repeats: 3,
+            flood_window_minutes: 10,
+            max_phone_attempts: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,11 +143,78 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Sites that may embed the chat widget (frame the chat page) and call the chat API from the
+    /// browser (CORS), as origins: `https://www.example.gov.cn`. Empty: this gateway's own only.
+    pub allowed_origins: Vec<String>,
+}
+
+impl WebSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self.allowed_origins.iter().find(|o| !is_web_origin(o)) {
+            Some(bad) => Err(ConfigError::Semantic(format!(
+                "web.allowed_origins: `{bad}` is not an origin: write it as https://host or \
+                 https://host:port, lowercase, without a path or a trailing slash"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `http(s)://host[:port]` and nothing more: what a browser sends as `Origin`, and safe to place
+/// in a header (no spaces, semicolons or commas). Internationalised names go in punycode.
+fn is_web_origin(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    host_ok && port_ok
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings::default(),
+            chat: ChatSettings::default(),
+            knowledge: KnowledgeSettings::default(),
+            bots: BotSettings::default(),
+            log: LogSettings::default(),
+            city: CitySettings::default(),
+            intake: IntakeSettings::default(),
+            time_limits: [
+                ("咨询", 2),
+                ("表扬", 2),
+                ("求助", 10),
+                ("建议", 10),
+                ("投诉", 15),
+                ("举报", 15),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            web: WebSettings::default(),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -171,6 +291,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.web.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {
@@ -182,6 +303,20 @@ impl Settings {
         if k.suggest_threshold > k.answer_threshold {
             return Err(ConfigError::Semantic(
                 "knowledge.suggest_threshold must not exceed knowledge.answer_threshold".into(),
+            ));
+        }
+        if let Some(bad) = self
+            .time_limits
+            .keys()
+            .find(|k| crate::domain::Category::from_label(k).is_none())
+        {
+            return Err(ConfigError::Semantic(format!(
+                "time_limits: unknown category `{bad}` (use 咨询, 求助, 投诉, 举报, 建议, 表扬)"
+            )));
+        }
+        if self.city.districts.is_empty() {
+            return Err(ConfigError::Semantic(
+                "city.districts must list at least one district".into(),
             ));
         }
         if self.chat.max_text_chars == 0 || self.server.body_limit_bytes < 1024 {
@@ -323,6 +458,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("HOTLINE__CHAT__MAX_TEXT_CHARS"), "{err}");
+    }
+
+    #[test]
+    fn web_origins_must_be_bare_origins() {
+        let ok = load_text(
+            "[web]\nallowed_origins = [\"https://www.example.gov.cn\", \"http://127.0.0.1:8081\"]\n",
+            &[],
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        for bad in [
+            "https://a.gov.cn/",
+            "a.gov.cn",
+            "https://a.gov.cn/x",
+            "*",
+            "https://A.gov.cn",
+        ] {
+            let err = load_text(&format!("[web]\nallowed_origins = [\"{bad}\"]\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("web.allowed_origins"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Button, Channel, ConversationId, TicketNumber};
+use super::{Button, Category, Channel, ConversationId, TicketNumber};
 
 /// How many transcript entries a conversation keeps (older ones are dropped first).
 pub const TRANSCRIPT_LIMIT: usize = 200;
@@ -19,6 +19,94 @@ pub struct Conversation {
     pub tickets: Vec<TicketNumber>,
     #[serde(default)]
     pub transcript: Vec<TranscriptEntry>,
+    /// Where the dialogue stands; persisted so a restart resumes it.
+    #[serde(default)]
+    pub state: DialogueState,
+    /// A phone number the channel proved (an SMS sender, a shared Telegram contact).
+    #[serde(default)]
+    pub proven_phone: Option<String>,
+    /// The citizen asked for a person; operators see the conversation in their queue.
+    #[serde(default)]
+    pub wants_human: bool,
+    /// Identical messages flooded in: kept, and flagged for an operator to review.
+    #[serde(default)]
+    pub flagged_for_review: bool,
+}
+
+/// The explicit state machine of one conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DialogueState {
+    /// Nothing pending: the next message is a new matter.
+    #[default]
+    Idle,
+    /// Collecting a ticket: `draft.awaiting` is the question last asked.
+    Intake { draft: Draft },
+    /// The summary was shown; waiting for 确认 or a correction.
+    Confirming { draft: Draft },
+    /// A knowledge-base answer was given; waiting (optionally) for 有帮助/没帮助.
+    Answered { article: String, question: String },
+    /// Near hits were offered as options.
+    Suggested {
+        question: String,
+        options: Vec<String>,
+    },
+    /// A status query for someone else's ticket: waiting for the phone's last four digits.
+    VerifyingStatus { number: TicketNumber, attempts: u8 },
+}
+
+/// What a handling unit needs to act, gathered over one or more messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub category: Category,
+    pub content: String,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub confidential: Option<bool>,
+    /// The matter happens somewhere (a street light, noise): district and address are needed.
+    pub needs_place: bool,
+    /// The citizen chose to go on without a phone number after failing to give a valid one.
+    #[serde(default)]
+    pub anonymous: bool,
+    pub awaiting: Option<Field>,
+    /// Invalid answers to the current question.
+    pub attempts: u8,
+    pub started_at: Timestamp,
+}
+
+/// A piece of a draft the dialogue can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Content,
+    District,
+    Address,
+    Phone,
+    Confidential,
+}
+
+impl Draft {
+    /// The next thing to ask, in the order a unit needs it; `None` when complete.
+    pub fn next_missing(&self) -> Option<Field> {
+        if self.content.trim().is_empty() {
+            return Some(Field::Content);
+        }
+        if self.needs_place && self.district.is_none() {
+            return Some(Field::District);
+        }
+        if self.needs_place && self.address.is_none() {
+            return Some(Field::Address);
+        }
+        if self.phone.is_none() && !self.anonymous {
+            return Some(Field::Phone);
+        }
+        if self.category == Category::Report && self.confidential.is_none() {
+            return Some(Field::Confidential);
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +134,10 @@ impl Conversation {
             updated_at: now,
             tickets: Vec::new(),
             transcript: Vec::new(),
+            state: DialogueState::Idle,
+            proven_phone: None,
+            wants_human: false,
+            flagged_for_review: false,
         }
     }
 

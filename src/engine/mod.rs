@@ -1,27 +1,38 @@
 //! The conversation engine: one [`InboundMessage`] in, replies (and maybe a ticket) out.
 //!
-//! The engine owns the order of things for a message: validate, classify, answer from the
-//! knowledge base or open a ticket, record the transcript, and make every state change durable
-//! before the reply leaves. Messages of one conversation are handled one at a time; different
-//! conversations run in parallel.
+//! The engine owns the order of things for a message: validate, take global commands (取消, 人工,
+//! 查询), continue the dialogue the conversation is in, or triage a new matter (emergency,
+//! refusal, consultation, intake). Every state change is durable before the reply leaves.
+//! Messages of one conversation are handled one at a time; different conversations in parallel.
+//! The dialogue itself is an explicit state machine ([`DialogueState`]) stored with the
+//! conversation, so a restart mid-dialogue resumes where it was.
 
+pub mod extract;
+mod intake;
 mod locks;
+mod status;
+pub mod triage;
+pub mod words;
 
 use std::sync::Arc;
 
+use jiff::{SignedDuration, Timestamp};
 use minijinja::context;
 use serde::Serialize;
 
 use crate::bots::{AnswerStyle, Bots};
+use crate::classify::Classifier;
 use crate::clock;
+use crate::config::{CitySettings, IntakeSettings};
 use crate::domain::{
-    Button, Category, Channel, Conversation, ConversationId, InboundMessage, NewTicket,
-    OutboundReply, Speaker, Ticket, TicketStatus, TranscriptEntry,
+    Button, Category, Channel, Conversation, ConversationId, DialogueState, InboundMessage,
+    IntakeRecord, OutboundReply, RecordKind, Speaker, Ticket, TranscriptEntry,
 };
-use crate::kb::{Decision, KbError, KnowledgeBase};
-use crate::store::{ConversationStore, StoreError, TicketStore};
-use crate::text::char_len;
+use crate::kb::{Article, Decision, KbError, KnowledgeBase};
+use crate::store::{ConversationStore, RecordStore, StoreError, TicketStore};
+use crate::text::{char_len, normalize};
 use locks::StripedLocks;
+use triage::RefusalRules;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -53,46 +64,81 @@ impl TicketSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EngineOutput {
     pub replies: Vec<OutboundReply>,
     pub ticket: Option<TicketSummary>,
 }
 
+impl EngineOutput {
+    fn say(reply: OutboundReply) -> Self {
+        EngineOutput {
+            replies: vec![reply],
+            ticket: None,
+        }
+    }
+}
+
+/// Everything the engine is configured with.
 #[derive(Debug, Clone)]
-pub struct EngineLimits {
+pub struct EngineSettings {
     pub max_text_chars: usize,
+    pub city: CitySettings,
+    pub intake: IntakeSettings,
+    pub time_limits: std::collections::BTreeMap<String, u32>,
+}
+
+/// The stores the engine writes to.
+#[derive(Clone)]
+pub struct Stores {
+    pub tickets: Arc<dyn TicketStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub records: Arc<dyn RecordStore>,
 }
 
 pub struct Engine {
     kb: Arc<KnowledgeBase>,
-    tickets: Arc<dyn TicketStore>,
-    conversations: Arc<dyn ConversationStore>,
+    classifier: Arc<Classifier>,
+    refusals: RefusalRules,
+    stores: Stores,
     bots: Arc<Bots>,
-    limits: EngineLimits,
+    settings: EngineSettings,
     locks: StripedLocks,
+}
+
+/// The context of one message being handled.
+struct Turn<'a> {
+    conversation: &'a mut Conversation,
+    text: &'a str,
+    now: Timestamp,
 }
 
 impl Engine {
     pub fn new(
         kb: Arc<KnowledgeBase>,
-        tickets: Arc<dyn TicketStore>,
-        conversations: Arc<dyn ConversationStore>,
+        classifier: Arc<Classifier>,
+        refusals: RefusalRules,
+        stores: Stores,
         bots: Arc<Bots>,
-        limits: EngineLimits,
+        settings: EngineSettings,
     ) -> Engine {
         Engine {
             kb,
-            tickets,
-            conversations,
+            classifier,
+            refusals,
+            stores,
             bots,
-            limits,
+            settings,
             locks: StripedLocks::new(),
         }
     }
 
     pub fn bots(&self) -> &Bots {
         &self.bots
+    }
+
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// Opens a conversation, stored durably, with the welcome message in its transcript.
@@ -105,109 +151,337 @@ impl Engine {
             text: self.bots.text("welcome"),
             buttons: Vec::new(),
         });
-        self.conversations.save(conversation.clone()).await?;
+        self.stores.conversations.save(conversation.clone()).await?;
         Ok(conversation)
     }
 
     pub fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, EngineError> {
-        Ok(self.conversations.get(id)?)
+        Ok(self.stores.conversations.get(id)?)
+    }
+
+    /// Checks a message before anything is stored.
+    pub fn validate(&self, text: &str) -> Result<(), EngineError> {
+        if text.trim().is_empty() {
+            return Err(EngineError::EmptyText);
+        }
+        let actual = char_len(text.trim());
+        if actual > self.settings.max_text_chars {
+            return Err(EngineError::TooLong {
+                max: self.settings.max_text_chars,
+                actual,
+            });
+        }
+        Ok(())
     }
 
     /// Handles one message; returns once everything it changed is on disk.
     pub async fn handle(&self, message: InboundMessage) -> Result<EngineOutput, EngineError> {
+        self.validate(&message.text)?;
         let text = message.text.trim();
-        if text.is_empty() {
-            return Err(EngineError::EmptyText);
-        }
-        let actual = char_len(text);
-        if actual > self.limits.max_text_chars {
-            return Err(EngineError::TooLong {
-                max: self.limits.max_text_chars,
-                actual,
-            });
-        }
         let _turn = self.locks.lock(&message.conversation).await;
         let mut conversation = self
+            .stores
             .conversations
             .get(message.conversation)?
             .ok_or(EngineError::UnknownConversation(message.conversation))?;
         let now = clock::now();
+        let flooded = self.is_flood(&conversation, text, now);
         conversation.record(TranscriptEntry {
             at: now,
             from: Speaker::Citizen,
             text: text.to_string(),
             buttons: Vec::new(),
         });
-        let output = self.respond(&mut conversation, text).await?;
+        let output = if flooded {
+            self.flood(&mut conversation, text, now).await?
+        } else {
+            let mut turn = Turn {
+                conversation: &mut conversation,
+                text,
+                now,
+            };
+            self.respond(&mut turn).await?
+        };
         for reply in &output.replies {
             conversation.record(TranscriptEntry {
-                at: clock::now(),
+                at: now,
                 from: Speaker::Hotline,
                 text: reply.text.clone(),
                 buttons: reply.buttons.clone(),
             });
         }
-        self.conversations.save(conversation).await?;
+        self.stores.conversations.save(conversation).await?;
         Ok(output)
     }
 
-    async fn respond(
+    /// The same text `flood_repeats` times within the window (this one included).
+    fn is_flood(&self, conversation: &Conversation, text: &str, now: Timestamp) -> bool {
+        let window = SignedDuration::from_mins(self.settings.intake.flood_window_minutes as i64);
+        let repeats = conversation
+            .transcript
+            .iter()
+            .rev()
+            .take_while(|e| now.duration_since(e.at) <= window)
+            .filter(|e| e.from == Speaker::Citizen && e.text == text)
+            .count();
+        repeats + 1 >= self.settings.intake.flood_repeats.max(2)
+    }
+
+    async fn flood(
         &self,
         conversation: &mut Conversation,
         text: &str,
+        now: Timestamp,
     ) -> Result<EngineOutput, EngineError> {
-        let lookup = self.kb.lookup(text, clock::today())?;
-        if let Decision::Answer(article) = &lookup.decision {
-            let style = self.bots.channel(conversation.channel);
-            let template = match style.answer {
-                AnswerStyle::Full => "kb_answer",
-                AnswerStyle::Short => "kb_answer_short",
-            };
-            let answer = self.bots.say(
-                template,
-                context! { title => &article.title, summary => &article.summary, body => &article.body },
-            );
-            let ask =
-                OutboundReply::text(self.bots.text("kb_helpful_question")).with_buttons(vec![
-                    Button::new(self.bots.button("helpful"), self.bots.button("helpful")),
-                    Button::new(
-                        self.bots.button("not_helpful"),
-                        self.bots.button("not_helpful"),
-                    ),
-                ]);
-            return Ok(EngineOutput {
-                replies: vec![OutboundReply::text(answer), ask],
-                ticket: None,
-            });
+        if !conversation.flagged_for_review {
+            conversation.flagged_for_review = true;
+            self.keep_record(conversation, RecordKind::Flood, text, now)
+                .await?;
         }
-        let ticket = self
-            .tickets
-            .create(NewTicket {
-                category: Category::Consultation,
-                content: text.to_string(),
-                district: None,
-                address: None,
-                phone: None,
-                name: None,
-                confidential: false,
+        Ok(EngineOutput::say(OutboundReply::text(
+            self.bots.text("flood_notice"),
+        )))
+    }
+
+    async fn keep_record(
+        &self,
+        conversation: &Conversation,
+        kind: RecordKind,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        self.stores
+            .records
+            .add_record(IntakeRecord {
+                at: now,
+                kind,
                 channel: conversation.channel,
                 conversation: conversation.id,
-                created_at: clock::now(),
+                text: text.to_string(),
             })
             .await?;
-        conversation.tickets.push(ticket.number);
-        let reply = self.bots.say(
-            "ticket_created",
-            context! {
-                number => ticket.number.to_string(),
-                status => TicketStatus::Accepted.label(),
-                category => ticket.details.category.label(),
-                deadline => "",
-            },
+        Ok(())
+    }
+
+    async fn respond(&self, turn: &mut Turn<'_>) -> Result<EngineOutput, EngineError> {
+        if words::has_no_words(turn.text) {
+            return Ok(EngineOutput::say(OutboundReply::text(
+                self.bots.text("no_text_meaning"),
+            )));
+        }
+        // An emergency outranks whatever dialogue is under way.
+        let classification = self.classifier.classify(turn.text);
+        if classification.category == Category::Emergency {
+            return self
+                .emergency(turn, &classification.emergency_numbers)
+                .await;
+        }
+        if words::is_cancel(turn.text) {
+            return Ok(self.cancel(turn));
+        }
+        if words::is_human(turn.text) {
+            turn.conversation.wants_human = true;
+            self.keep_record(
+                turn.conversation,
+                RecordKind::HumanRequested,
+                turn.text,
+                turn.now,
+            )
+            .await?;
+            return Ok(EngineOutput::say(OutboundReply::text(
+                self.bots.text("human_handoff"),
+            )));
+        }
+        let idle = matches!(turn.conversation.state, DialogueState::Idle);
+        if words::is_status_request(turn.text)
+            || (idle && intake::bare_ticket_number(turn.text).is_some())
+        {
+            return self.status_query(turn);
+        }
+        match std::mem::take(&mut turn.conversation.state) {
+            DialogueState::Idle => self.new_matter(turn, classification.category).await,
+            DialogueState::Intake { draft } => self.continue_intake(turn, draft).await,
+            DialogueState::Confirming { draft } => self.confirming(turn, draft).await,
+            DialogueState::Answered { article, question } => {
+                self.after_answer(turn, article, question, classification.category)
+                    .await
+            }
+            DialogueState::Suggested { question, options } => {
+                self.after_suggestions(turn, question, options, classification.category)
+                    .await
+            }
+            DialogueState::VerifyingStatus { number, attempts } => {
+                self.verify_status(turn, number, attempts)
+            }
+        }
+    }
+
+    async fn emergency(
+        &self,
+        turn: &mut Turn<'_>,
+        numbers: &[&'static str],
+    ) -> Result<EngineOutput, EngineError> {
+        let numbers: Vec<&'static str> = if numbers.is_empty() {
+            vec!["110"]
+        } else {
+            numbers.to_vec()
+        };
+        let described: Vec<_> = numbers.iter().map(|n| triage::describe_number(n)).collect();
+        let text = self
+            .bots
+            .say("emergency", context! { numbers => described });
+        let kind = RecordKind::Emergency {
+            numbers: numbers.iter().map(|n| n.to_string()).collect(),
+        };
+        self.keep_record(turn.conversation, kind, turn.text, turn.now)
+            .await?;
+        // A draft in progress stays: the citizen may come back to it.
+        Ok(EngineOutput::say(OutboundReply::text(text)))
+    }
+
+    fn cancel(&self, turn: &mut Turn<'_>) -> EngineOutput {
+        let had_draft = matches!(
+            turn.conversation.state,
+            DialogueState::Intake { .. } | DialogueState::Confirming { .. }
         );
-        Ok(EngineOutput {
-            replies: vec![OutboundReply::text(reply)],
-            ticket: Some(TicketSummary::of(&ticket)),
-        })
+        turn.conversation.state = DialogueState::Idle;
+        let key = if had_draft {
+            "cancelled"
+        } else {
+            "nothing_to_cancel"
+        };
+        EngineOutput::say(OutboundReply::text(self.bots.text(key)))
+    }
+
+    /// A message that starts something new: refusal, greeting, consultation or intake.
+    async fn new_matter(
+        &self,
+        turn: &mut Turn<'_>,
+        category: Category,
+    ) -> Result<EngineOutput, EngineError> {
+        let normalized = normalize(turn.text);
+        if let Some(rule) = self.refusals.find(&normalized) {
+            let (name, template) = (rule.name.clone(), rule.template.clone());
+            self.keep_record(
+                turn.conversation,
+                RecordKind::Refused { rule: name },
+                turn.text,
+                turn.now,
+            )
+            .await?;
+            return Ok(EngineOutput::say(OutboundReply::text(
+                self.bots.text(&template),
+            )));
+        }
+        if words::is_greeting(turn.text) {
+            return Ok(EngineOutput::say(OutboundReply::text(
+                self.bots.text("greeting"),
+            )));
+        }
+        if matches!(category, Category::Consultation | Category::Help) {
+            let lookup = self.kb.lookup(turn.text, clock::today())?;
+            match lookup.decision {
+                Decision::Answer(article) => return Ok(self.answer(turn, &article)),
+                Decision::Suggest(options) if category == Category::Consultation => {
+                    return Ok(self.suggest(turn, &options));
+                }
+                _ => {}
+            }
+        }
+        self.start_intake(turn, category).await
+    }
+
+    fn answer(&self, turn: &mut Turn<'_>, article: &Article) -> EngineOutput {
+        let style = self.bots.channel(turn.conversation.channel);
+        let template = match style.answer {
+            AnswerStyle::Full => "kb_answer",
+            AnswerStyle::Short => "kb_answer_short",
+        };
+        let answer = self.bots.say(
+            template,
+            context! { title => &article.title, summary => &article.summary, body => &article.body },
+        );
+        let ask = OutboundReply::text(self.bots.text("kb_helpful_question"))
+            .with_buttons(vec![self.button("helpful"), self.button("not_helpful")]);
+        turn.conversation.state = DialogueState::Answered {
+            article: article.id.clone(),
+            question: turn.text.to_string(),
+        };
+        EngineOutput {
+            replies: vec![OutboundReply::text(answer), ask],
+            ticket: None,
+        }
+    }
+
+    fn suggest(&self, turn: &mut Turn<'_>, options: &[Arc<Article>]) -> EngineOutput {
+        let mut buttons: Vec<Button> = options
+            .iter()
+            .map(|a| Button::new(a.title.clone(), a.title.clone()))
+            .collect();
+        buttons.push(self.button("open_ticket"));
+        turn.conversation.state = DialogueState::Suggested {
+            question: turn.text.to_string(),
+            options: options.iter().map(|a| a.id.clone()).collect(),
+        };
+        EngineOutput::say(
+            OutboundReply::text(self.bots.text("kb_suggestions")).with_buttons(buttons),
+        )
+    }
+
+    async fn after_answer(
+        &self,
+        turn: &mut Turn<'_>,
+        article: String,
+        question: String,
+        category: Category,
+    ) -> Result<EngineOutput, EngineError> {
+        if words::is_helpful(turn.text) {
+            self.stores.records.add_feedback(article, true).await?;
+            return Ok(EngineOutput::say(OutboundReply::text(
+                self.bots.text("kb_feedback_thanks"),
+            )));
+        }
+        if words::is_not_helpful(turn.text) {
+            self.stores.records.add_feedback(article, false).await?;
+            turn.conversation.state = DialogueState::Suggested {
+                question,
+                options: Vec::new(),
+            };
+            return Ok(EngineOutput::say(
+                OutboundReply::text(self.bots.text("kb_not_helpful"))
+                    .with_buttons(vec![self.button("open_ticket")]),
+            ));
+        }
+        self.new_matter(turn, category).await
+    }
+
+    async fn after_suggestions(
+        &self,
+        turn: &mut Turn<'_>,
+        question: String,
+        options: Vec<String>,
+        category: Category,
+    ) -> Result<EngineOutput, EngineError> {
+        let snapshot = self.kb.snapshot();
+        let chosen = options.iter().enumerate().find_map(|(i, id)| {
+            let article = snapshot.article(id)?;
+            let picked = normalize(turn.text) == normalize(&article.title)
+                || words::bare(turn.text) == (i + 1).to_string();
+            picked.then(|| article.clone())
+        });
+        if let Some(article) = chosen {
+            return Ok(self.answer(turn, &article));
+        }
+        if words::is_open_ticket(turn.text) {
+            return self
+                .start_intake_with(turn, Category::Consultation, &question)
+                .await;
+        }
+        self.new_matter(turn, category).await
+    }
+
+    fn button(&self, key: &str) -> Button {
+        let label = self.bots.button(key);
+        Button::new(label.clone(), label)
     }
 }

@@ -11,7 +11,9 @@ use std::pin::Pin;
 
 pub use sled_store::SledStore;
 
-use crate::domain::{Conversation, ConversationId, NewTicket, Ticket, TicketNumber};
+use crate::domain::{
+    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, Ticket, TicketNumber,
+};
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -45,4 +47,13 @@ pub trait TicketStore: Send + Sync {
 pub trait ConversationStore: Send + Sync {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+}
+
+/// Intake records (emergencies, refusals, floods) and knowledge-article feedback.
+pub trait RecordStore: Send + Sync {
+    fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()>;
+    /// Up to `limit` records, newest first.
+    fn records(&self, limit: usize) -> Result<Vec<IntakeRecord>, StoreError>;
+    fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()>;
+    fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError>;
 }

@@ -15,12 +15,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use super::{ConversationStore, StoreError, StoreFuture, TicketStore};
-use crate::domain::{Conversation, ConversationId, NewTicket, Ticket, TicketNumber};
+use super::{ConversationStore, RecordStore, StoreError, StoreFuture, TicketStore};
+use crate::domain::{
+    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, Ticket, TicketNumber,
+};
 
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";
 const META: &str = "meta";
+const RECORDS: &str = "records";
+const FEEDBACK: &str = "kb_feedback";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -35,6 +39,8 @@ struct Trees {
     tickets: sled::Tree,
     conversations: sled::Tree,
     meta: sled::Tree,
+    records: sled::Tree,
+    feedback: sled::Tree,
 }
 
 pub struct SledStore {
@@ -58,6 +64,8 @@ impl SledStore {
             tickets: open(TICKETS)?,
             conversations: open(CONVERSATIONS)?,
             meta: open(META)?,
+            records: open(RECORDS)?,
+            feedback: open(FEEDBACK)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -256,6 +264,64 @@ impl ConversationStore for SledStore {
         {
             Some(bytes) => decode(CONVERSATIONS, &bytes).map(Some),
             None => Ok(None),
+        }
+    }
+}
+
+impl RecordStore for SledStore {
+    fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            let id = trees.db.generate_id().map_err(io_error)?;
+            trees
+                .records
+                .insert(id.to_be_bytes(), encode(&record)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn records(&self, limit: usize) -> Result<Vec<IntakeRecord>, StoreError> {
+        self.trees
+            .records
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item.map_err(io_error)?;
+                decode(RECORDS, &bytes)
+            })
+            .collect()
+    }
+
+    fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            let mut counts: ArticleFeedback =
+                match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
+                    Some(bytes) => decode(FEEDBACK, &bytes)?,
+                    None => ArticleFeedback::default(),
+                };
+            if helpful {
+                counts.helpful += 1;
+            } else {
+                counts.not_helpful += 1;
+            }
+            trees
+                .feedback
+                .insert(article.as_bytes(), encode(&counts)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError> {
+        match self
+            .trees
+            .feedback
+            .get(article.as_bytes())
+            .map_err(io_error)?
+        {
+            Some(bytes) => decode(FEEDBACK, &bytes),
+            None => Ok(ArticleFeedback::default()),
         }
     }
 }

@@ -23,11 +23,15 @@ fn a_ticket_survives_a_restart_and_sigterm_stops_cleanly() {
         .as_str()
         .unwrap()
         .to_string();
-    let reply = post(
+    let messages = format!("/api/chat/sessions/{session}/messages");
+    post(
         &server.base,
-        &format!("/api/chat/sessions/{session}/messages"),
-        Some(json!({ "text": "北湖区建设路有个大坑，电动车摔了好几个，请赶紧填上" })),
+        &messages,
+        Some(
+            json!({ "text": "北湖区建设路有个大坑，电动车摔了好几个，请赶紧填上，电话13812345678" }),
+        ),
     );
+    let reply = post(&server.base, &messages, Some(json!({ "text": "确认" })));
     let number = reply["ticket"]["number"].as_str().unwrap().to_string();
 
     // While the server holds the store, another command says so in one line.
@@ -69,11 +73,12 @@ fn a_ticket_survives_a_restart_and_sigterm_stops_cleanly() {
     .unwrap();
     let text = history.to_string();
     assert!(text.contains(&number), "{text}");
-    let again = post(
+    post(
         &server.base,
-        &format!("/api/chat/sessions/{session}/messages"),
-        Some(json!({ "text": "北湖区建设路的路灯也不亮了，麻烦修一下" })),
+        &messages,
+        Some(json!({ "text": "西城区和平路的路灯也不亮了，麻烦修一下，电话13812345678" })),
     );
+    let again = post(&server.base, &messages, Some(json!({ "text": "确认" })));
     let second = again["ticket"]["number"].as_str().unwrap().to_string();
     assert_ne!(second, number);
     assert!(server.terminate().success());
