@@ -74,8 +74,16 @@ impl Application {
             )
         })?;
         let refusals = RefusalRules::load(knowledge_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(missing) = refusals.templates().find(|t| !bots.has(t)) {
+            anyhow::bail!(
+                "{}: a rule names template `{missing}`, which bots/messages.toml does not define",
+                knowledge_dir
+                    .join(crate::engine::triage::REFUSALS_FILE)
+                    .display()
+            );
+        }
         let engine = Engine::new(
-            kb,
+            kb.clone(),
             Arc::new(classifier),
             refusals,
             Stores {
@@ -98,6 +106,8 @@ impl Application {
             listener,
             state: AppState {
                 engine: Arc::new(engine),
+                kb,
+                tokens: store.clone(),
             },
             store,
             settings,

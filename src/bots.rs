@@ -63,16 +63,45 @@ struct ChannelsFile {
 
 /// Templates every deployment must provide; checked at start-up so a typo fails early.
 const REQUIRED: &[&str] = &[
-    "welcome",
+    "ask_address",
+    "ask_confidential",
+    "ask_confidential_again",
+    "ask_content",
+    "ask_district",
+    "ask_phone",
+    "cancelled",
+    "confirm_again",
+    "confirm_summary",
+    "correction_applied",
+    "emergency",
+    "empty_message",
+    "event_repeated_report",
+    "flood_notice",
+    "greeting",
+    "human_handoff",
+    "invalid_address",
+    "invalid_district",
+    "invalid_phone",
     "kb_answer",
     "kb_answer_short",
-    "kb_helpful_question",
     "kb_feedback_thanks",
+    "kb_helpful_question",
     "kb_not_helpful",
     "kb_suggestions",
+    "no_text_meaning",
+    "nothing_to_cancel",
+    "phone_give_up",
+    "resume_prompt",
+    "resumed",
+    "status_ask_digits",
+    "status_ask_number",
+    "status_denied",
+    "status_not_found",
+    "status_reply",
     "ticket_created",
-    "empty_message",
+    "ticket_joined",
     "too_long",
+    "welcome",
 ];
 
 pub struct Bots {
@@ -133,6 +162,11 @@ impl Bots {
                 format!("[{name}]")
             }
         }
+    }
+
+    /// Whether a template named `name` exists (for rules that name templates in data files).
+    pub fn has(&self, name: &str) -> bool {
+        self.env.get_template(name).is_ok()
     }
 
     /// A template without variables.

@@ -7,14 +7,20 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use hotline::app::{Paths, open_store};
+use hotline::auth::{Role, TokenRecord, generate_token, token_hash, token_id};
 use hotline::clock;
 use hotline::config::Settings;
 use hotline::domain::TicketNumber;
 use hotline::kb::{AnswerPolicy, Snapshot, eval};
-use hotline::store::TicketStore;
+use hotline::store::{TicketStore, TokenStore};
+use hotline::units::Units;
 
 #[derive(Subcommand)]
 pub enum KbCommand {
+    /// Validate every article; exits non-zero with file:line messages on any problem.
+    Check,
+    /// Build the index and report how long it took (progress bar on large knowledge bases).
+    Index,
     /// Search the knowledge base and show the top hits with scores.
     Search {
         /// The question, as a citizen would type it.
@@ -45,6 +51,42 @@ pub enum TicketsCommand {
     Show { number: String },
 }
 
+#[derive(Subcommand)]
+pub enum UnitsCommand {
+    /// The handling units in config/units.toml.
+    List,
+    /// Access tokens of a unit.
+    #[command(subcommand)]
+    Token(UnitTokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UnitTokenCommand {
+    /// Create a token for UNIT; it is printed once and only its hash is kept.
+    Create {
+        unit: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token by the id shown when it was created (or by `hotline tokens list`).
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Create an admin or operator token; it is printed once.
+    Create {
+        #[arg(long, value_parser = ["admin", "operator"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Every token: id, role, label, created, revoked (never the token itself).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
 fn policy(settings: &Settings) -> AnswerPolicy {
     let k = &settings.knowledge;
     AnswerPolicy {
@@ -64,7 +106,12 @@ fn load_snapshot(settings: &Settings) -> anyhow::Result<Snapshot> {
     Ok(snapshot)
 }
 
-pub fn kb(command: KbCommand, settings: &Settings, _paths: &Paths) -> anyhow::Result<ExitCode> {
+pub fn kb(command: KbCommand, settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
+    match command {
+        KbCommand::Check => return kb_check(settings, paths),
+        KbCommand::Index => return kb_index(settings),
+        _ => {}
+    }
     let snapshot = load_snapshot(settings)?;
     let policy = policy(settings);
     let today = clock::today();
@@ -116,10 +163,57 @@ pub fn kb(command: KbCommand, settings: &Settings, _paths: &Paths) -> anyhow::Re
                 writeln!(out, "{row}")?;
             }
         }
+        KbCommand::Check | KbCommand::Index => {}
         KbCommand::Eval { file, json, errors } => {
             return kb_eval(&snapshot, &policy, today, &file, json, errors);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kb_check(settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let k = &settings.knowledge;
+    let snapshot = Snapshot::load(&k.dir, &k.region, |_, _| {})
+        .with_context(|| format!("failed to load {}", k.dir.display()))?;
+    let units = Units::load(&paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut regions = settings.city.districts.clone();
+    regions.push(k.region.clone());
+    let problems = snapshot.check(|u| units.contains(u), &regions, clock::today());
+    for p in &problems {
+        println!("{p}");
+    }
+    let checked = snapshot.articles().len() + snapshot.rejected().len();
+    if problems.is_empty() {
+        println!("{checked} articles checked, no problems");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{checked} articles checked, {} problems", problems.len());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn kb_index(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let k = &settings.knowledge;
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::hidden();
+    let snapshot = Snapshot::load(&k.dir, &k.region, |done, total| {
+        if done == 1 && total >= 500 {
+            bar.set_length(total as u64);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_position(done as u64);
+    })
+    .with_context(|| format!("failed to load {}", k.dir.display()))?;
+    bar.finish_and_clear();
+    for rejected in snapshot.rejected() {
+        eprintln!("rejected: {rejected}");
+    }
+    println!(
+        "indexed {} articles in {:.2} s ({} rejected)",
+        snapshot.articles().len(),
+        started.elapsed().as_secs_f64(),
+        snapshot.rejected().len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -227,5 +321,96 @@ pub fn tickets(command: TicketsCommand, paths: &Paths) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string_pretty(&t)?);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn units(command: UnitsCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let units = Units::load(&paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match command {
+        UnitsCommand::List => {
+            for u in units.iter() {
+                let districts = if u.districts.is_empty() {
+                    "全市".to_string()
+                } else {
+                    u.districts.join("、")
+                };
+                println!("{:<32} {:<20} {:?}  {}", u.id, u.name, u.kind, districts);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UnitsCommand::Token(UnitTokenCommand::Create { unit, label }) => {
+            if !units.contains(&unit) {
+                anyhow::bail!(
+                    "unknown unit `{unit}`: see `hotline units list` ({})",
+                    paths.config.join(hotline::units::UNITS_FILE).display()
+                );
+            }
+            create_token(paths, Role::Unit(unit), label)
+        }
+        UnitsCommand::Token(UnitTokenCommand::Revoke { id }) => revoke_token(paths, &id),
+    }
+}
+
+pub fn tokens(command: TokensCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
+    match command {
+        TokensCommand::Create { role, label } => {
+            let role = if role == "admin" {
+                Role::Admin
+            } else {
+                Role::Operator
+            };
+            create_token(paths, role, label)
+        }
+        TokensCommand::List => {
+            let store = open_store(&paths.data)?;
+            for (_, t) in store.tokens()? {
+                println!(
+                    "{}  {:<32} {:<16} {}{}",
+                    t.id,
+                    t.role.label(),
+                    t.label,
+                    clock::display(t.created_at),
+                    if t.revoked { "  (revoked)" } else { "" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokensCommand::Revoke { id } => revoke_token(paths, &id),
+    }
+}
+
+fn create_token(paths: &Paths, role: Role, label: String) -> anyhow::Result<ExitCode> {
+    let store = open_store(&paths.data)?;
+    let token = generate_token();
+    let hash = token_hash(&token);
+    let record = TokenRecord {
+        id: token_id(&hash),
+        role,
+        label,
+        created_at: clock::now(),
+        revoked: false,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    runtime.block_on(store.put_token(hash, record.clone()))?;
+    store.close()?;
+    eprintln!(
+        "token {} for {} (shown once; keep it secret):",
+        record.id,
+        record.role.label()
+    );
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn revoke_token(paths: &Paths, id: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(&paths.data)?;
+    let Some((hash, mut record)) = store.tokens()?.into_iter().find(|(_, t)| t.id == id) else {
+        anyhow::bail!("no token with id `{id}` (see `hotline tokens list`)");
+    };
+    record.revoked = true;
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    runtime.block_on(store.put_token(hash, record))?;
+    store.close()?;
+    println!("revoked {id}");
     Ok(ExitCode::SUCCESS)
 }

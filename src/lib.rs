@@ -12,10 +12,14 @@
 //! - [`domain`]: messages, replies, tickets, categories: no transport or storage types.
 //! - [`bots`]: what the bot says (templates in `bots/`), per channel.
 //! - [`config`], [`text`], [`clock`]: settings, normalisation, the city's time.
+//! - [`calendar`]: working days (the national holiday table with 调休), deadlines and warnings.
 //! - [`app`]: start-up and ordered shutdown.
 
 pub mod app;
+pub mod auth;
 pub mod bots;
+pub mod calendar;
+pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -24,3 +28,4 @@ pub mod http;
 pub mod kb;
 pub mod store;
 pub mod text;
+pub mod units;

@@ -42,6 +42,14 @@ enum Command {
     /// Tickets in the store.
     #[command(subcommand)]
     Tickets(cli::TicketsCommand),
+    /// Classify messages (JSON lines on stdin), measure with --eval, or retrain with `train`.
+    Classify(hotline::classify::cli::ClassifyArgs),
+    /// Handling units and their access tokens.
+    #[command(subcommand)]
+    Units(cli::UnitsCommand),
+    /// Access tokens for operators and admins.
+    #[command(subcommand)]
+    Tokens(cli::TokensCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +77,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Kb(command) => cli::kb(command, &settings, &paths),
         Command::Tickets(command) => cli::tickets(command, &paths),
+        Command::Classify(args) => hotline::classify::cli::run(args, &settings.knowledge.dir),
+        Command::Units(command) => cli::units(command, &paths),
+        Command::Tokens(command) => cli::tokens(command, &paths),
     }
 }
 

@@ -4,9 +4,18 @@
 //! [`InboundMessage`]; the engine answers with [`OutboundReply`]s; tickets are [`Ticket`]s.
 
 mod conversation;
+mod handling;
+mod lifecycle;
 mod message;
+mod record;
 mod ticket;
 
-pub use conversation::{Conversation, Speaker, TranscriptEntry};
+pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
+pub use handling::{Deadlines, ExtensionRequest, Handling, UnitId, UnitReply};
+pub use lifecycle::{
+    ActionKind, Actor, CitizenNotice, LifecycleRules, RuleBroken, TicketAction, TransitionError,
+    allowed_actions, apply, citizen_notice, citizen_text,
+};
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
+pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

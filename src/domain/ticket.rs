@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Channel, ConversationId};
+use super::{Channel, ConversationId, Handling, TicketAction};
 
 /// 诉求类型, plus 紧急 for what belongs to 110/119/120/122.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ fn luhn_check_digit(sequence: u64) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
-/// Where a ticket stands in the 接诉即办 loop.
+/// Where a ticket stands in the 接诉即办 loop. [`super::apply`] is the only way between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
@@ -139,9 +139,45 @@ pub enum TicketStatus {
     Withdrawn,
     /// 已并单 into another ticket.
     Merged,
+    /// 已退回: the lead unit objected to jurisdiction (管辖异议); the hotline reviews.
+    Returned,
+    /// 已提级: a second objection or a third re-handling; waits for the hotline to name a
+    /// coordinator (分级协调), who then receives it as a dispatch.
+    Escalated,
 }
 
 impl TicketStatus {
+    pub const ALL: [TicketStatus; 11] = [
+        TicketStatus::Accepted,
+        TicketStatus::Dispatched,
+        TicketStatus::Signed,
+        TicketStatus::InProgress,
+        TicketStatus::Replied,
+        TicketStatus::Closed,
+        TicketStatus::Surveyed,
+        TicketStatus::Withdrawn,
+        TicketStatus::Merged,
+        TicketStatus::Returned,
+        TicketStatus::Escalated,
+    ];
+
+    /// The snake_case name, as serialized (`in_progress`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketStatus::Accepted => "accepted",
+            TicketStatus::Dispatched => "dispatched",
+            TicketStatus::Signed => "signed",
+            TicketStatus::InProgress => "in_progress",
+            TicketStatus::Replied => "replied",
+            TicketStatus::Closed => "closed",
+            TicketStatus::Surveyed => "surveyed",
+            TicketStatus::Withdrawn => "withdrawn",
+            TicketStatus::Merged => "merged",
+            TicketStatus::Returned => "returned",
+            TicketStatus::Escalated => "escalated",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             TicketStatus::Accepted => "已受理",
@@ -153,6 +189,8 @@ impl TicketStatus {
             TicketStatus::Surveyed => "已回访",
             TicketStatus::Withdrawn => "已撤回",
             TicketStatus::Merged => "已并单",
+            TicketStatus::Returned => "已退回",
+            TicketStatus::Escalated => "已提级",
         }
     }
 }
@@ -165,6 +203,30 @@ pub struct TicketEvent {
     pub from: Option<TicketStatus>,
     pub to: TicketStatus,
     pub note: String,
+    /// The action applied, in full (reasons, units, deadlines); `None` for events recorded
+    /// outside the lifecycle (受理, a citizen's repeated report joined to the ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<TicketAction>,
+}
+
+impl TicketEvent {
+    /// An event that records something (a repeated report, a remark) without an action or a
+    /// change of status.
+    pub fn note(
+        at: Timestamp,
+        actor: impl Into<String>,
+        status: TicketStatus,
+        note: impl Into<String>,
+    ) -> Self {
+        TicketEvent {
+            at,
+            actor: actor.into(),
+            from: Some(status),
+            to: status,
+            note: note.into(),
+            action: None,
+        }
+    }
 }
 
 /// What the engine knows when it opens a ticket; the store gives it a number.
@@ -189,6 +251,8 @@ pub struct Ticket {
     #[serde(flatten)]
     pub details: NewTicket,
     pub events: Vec<TicketEvent>,
+    #[serde(default)]
+    pub handling: Handling,
 }
 
 impl Ticket {
@@ -199,12 +263,14 @@ impl Ticket {
             from: None,
             to: TicketStatus::Accepted,
             note: "诉求已受理".to_string(),
+            action: None,
         };
         Ticket {
             number,
             status: TicketStatus::Accepted,
             details,
             events: vec![event],
+            handling: Handling::default(),
         }
     }
 }
@@ -235,6 +301,14 @@ mod tests {
         b.swap(2, 3);
         let swapped: String = b.into_iter().collect();
         assert_eq!(TicketNumber::parse(&swapped), None);
+    }
+
+    #[test]
+    fn status_names_are_their_serialized_form() {
+        for status in TicketStatus::ALL {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, status.name());
+        }
     }
 
     #[test]

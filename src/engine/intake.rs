@@ -89,13 +89,16 @@ impl Engine {
             if !(open && recent && same_matter(&ticket.details, draft)) {
                 continue;
             }
-            ticket.events.push(TicketEvent {
-                at: turn.now,
-                actor: format!("citizen:{}", turn.conversation.channel.as_str()),
-                from: Some(ticket.status),
-                to: ticket.status,
-                note: format!("市民再次反映（并单）：{}", draft.content),
-            });
+            let note = self.bots.say(
+                "event_repeated_report",
+                context! { content => &draft.content },
+            );
+            ticket.events.push(TicketEvent::note(
+                turn.now,
+                format!("citizen:{}", turn.conversation.channel.as_str()),
+                ticket.status,
+                note,
+            ));
             let summary = TicketSummary::of(&ticket);
             let text = self.bots.say(
                 "ticket_joined",

@@ -75,6 +75,11 @@ impl RefusalRules {
         Ok(RefusalRules { rules })
     }
 
+    /// Template names the rules refer to (checked against bots/ at start-up).
+    pub fn templates(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.template.as_str())
+    }
+
     /// The first rule whose phrase appears in the (normalised) text.
     pub fn find(&self, normalized: &str) -> Option<&RefusalRule> {
         self.rules

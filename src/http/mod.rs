@@ -1,8 +1,11 @@
 //! HTTP: the router, shared state, and the layers every request passes (body limit, timeout,
 //! tracing). Handlers are thin: they parse, call the engine, render.
 
+mod admin;
+pub mod auth;
 mod chat;
 pub mod error;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,11 +21,15 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
 use crate::engine::Engine;
+use crate::kb::KnowledgeBase;
+use crate::store::TokenStore;
 use error::ApiError;
 
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub kb: Arc<KnowledgeBase>,
+    pub tokens: Arc<dyn TokenStore>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -33,6 +40,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/chat/sessions/{id}/messages",
             post(chat::post_message).get(chat::history),
         )
+        .route("/api/admin/kb/reload", post(admin::reload_kb))
+        .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
@@ -40,6 +49,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.server.request_timeout_secs),
         ))
+        .layer(web::cors(settings))
         .layer(TraceLayer::new_for_http())
 }
 

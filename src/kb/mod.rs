@@ -169,6 +169,50 @@ impl Snapshot {
         &self.analyzer
     }
 
+    /// Every problem a knowledge editor must fix: articles that failed to load, plus expired
+    /// articles, ids that differ from their file name, unknown units and unknown regions.
+    pub fn check(
+        &self,
+        is_known_unit: impl Fn(&str) -> bool,
+        regions: &[String],
+        today: Date,
+    ) -> Vec<ArticleError> {
+        let mut problems = self.rejected.clone();
+        for a in &self.articles {
+            let at = |field: &str, message: String| ArticleError {
+                file: a.path.display().to_string(),
+                line: a.line_of(field),
+                message,
+            };
+            if a.expires < today {
+                problems.push(at(
+                    "expires",
+                    format!("expired on {} (失效): update or remove it", a.expires),
+                ));
+            }
+            if a.path
+                .file_stem()
+                .is_some_and(|stem| stem.to_string_lossy() != a.id)
+            {
+                problems.push(at(
+                    "id",
+                    format!("id `{}` differs from the file name", a.id),
+                ));
+            }
+            if !is_known_unit(&a.unit) {
+                problems.push(at(
+                    "unit",
+                    format!("unknown unit `{}` (see config/units.toml)", a.unit),
+                ));
+            }
+            if !regions.iter().any(|r| *r == a.region) {
+                problems.push(at("region", format!("unknown region `{}`", a.region)));
+            }
+        }
+        problems.sort_by(|x, y| (&x.file, x.line).cmp(&(&y.file, y.line)));
+        problems
+    }
+
     /// Searches and decides whether to answer, suggest or neither.
     pub fn lookup(
         &self,
@@ -221,8 +265,14 @@ impl Snapshot {
         let lexicon = &self.lexicons[top];
         let sounds = &self.sound_lexicons[top];
         let (mut matched, mut total) = (0.0f32, 0.0f32);
-        for w in words {
-            let weight = self.idf.get(*w).copied().unwrap_or(unknown_idf);
+        for w in words
+            .iter()
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        {
+            let known = self.idf.get(*w).copied();
+            // A single character says little on its own (次, 第, 个): half weight.
+            let short = if w.chars().count() == 1 { 0.5 } else { 1.0 };
+            let weight = known.unwrap_or(unknown_idf) * short;
             total += weight;
             if lexicon.contains(*w) {
                 matched += weight;

@@ -57,3 +57,10 @@ pub trait RecordStore: Send + Sync {
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()>;
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError>;
 }
+
+/// Access tokens, stored by the SHA-256 of the token.
+pub trait TokenStore: Send + Sync {
+    fn put_token(&self, hash: String, record: crate::auth::TokenRecord) -> StoreFuture<'_, ()>;
+    fn token(&self, hash: &str) -> Result<Option<crate::auth::TokenRecord>, StoreError>;
+    fn tokens(&self) -> Result<Vec<(String, crate::auth::TokenRecord)>, StoreError>;
+}

@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use super::{ConversationStore, RecordStore, StoreError, StoreFuture, TicketStore};
+use super::{ConversationStore, RecordStore, StoreError, StoreFuture, TicketStore, TokenStore};
+use crate::auth::TokenRecord;
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, Ticket, TicketNumber,
 };
@@ -25,6 +26,7 @@ const CONVERSATIONS: &str = "conversations";
 const META: &str = "meta";
 const RECORDS: &str = "records";
 const FEEDBACK: &str = "kb_feedback";
+const TOKENS: &str = "tokens";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -41,6 +43,7 @@ struct Trees {
     meta: sled::Tree,
     records: sled::Tree,
     feedback: sled::Tree,
+    tokens: sled::Tree,
 }
 
 pub struct SledStore {
@@ -66,6 +69,7 @@ impl SledStore {
             meta: open(META)?,
             records: open(RECORDS)?,
             feedback: open(FEEDBACK)?,
+            tokens: open(TOKENS)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -323,5 +327,38 @@ impl RecordStore for SledStore {
             Some(bytes) => decode(FEEDBACK, &bytes),
             None => Ok(ArticleFeedback::default()),
         }
+    }
+}
+
+impl TokenStore for SledStore {
+    fn put_token(&self, hash: String, record: TokenRecord) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .tokens
+                .insert(hash.as_bytes(), encode(&record)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        match self.trees.tokens.get(hash.as_bytes()).map_err(io_error)? {
+            Some(bytes) => decode(TOKENS, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn tokens(&self) -> Result<Vec<(String, TokenRecord)>, StoreError> {
+        self.trees
+            .tokens
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item.map_err(io_error)?;
+                Ok((
+                    String::from_utf8_lossy(&key).into_owned(),
+                    decode(TOKENS, &bytes)?,
+                ))
+            })
+            .collect()
     }
 }

@@ -32,6 +32,25 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// Creates a token with `role` in a not-yet-opened data directory; returns the token.
+pub async fn create_token(data: &Path, role: hotline::auth::Role) -> String {
+    use hotline::auth::{TokenRecord, generate_token, token_hash, token_id};
+    use hotline::store::{SledStore, TokenStore};
+    let store = SledStore::open(data).unwrap();
+    let token = generate_token();
+    let hash = token_hash(&token);
+    let record = TokenRecord {
+        id: token_id(&hash),
+        role,
+        label: "test".into(),
+        created_at: jiff::Timestamp::now(),
+        revoked: false,
+    };
+    store.put_token(hash, record).await.unwrap();
+    store.close().unwrap();
+    token
+}
+
 pub async fn spawn_app() -> TestApp {
     let data = tempfile::tempdir().unwrap();
     spawn_app_in(data, test_settings()).await

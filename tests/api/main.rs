@@ -4,5 +4,9 @@
 mod helpers;
 
 mod bad_input;
+mod browser;
 mod chat;
+mod kb;
 mod process;
+mod transcripts;
+mod web;
