@@ -1,21 +1,36 @@
 //! Start-up and shutdown: build everything from settings, serve, stop in order.
+//!
+//! Shutdown order: stop accepting connections and let in-flight requests finish; stop the
+//! background loops (outbox, deadline scheduler); stop the store's writer and flush. The store is
+//! flushed last, after everything that could still write to it has stopped.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 
 use crate::bots::Bots;
+use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::classify::Classifier;
 use crate::config::Settings;
+use crate::domain::Channel;
+use crate::domain::lifecycle::LifecycleRules;
 use crate::engine::triage::RefusalRules;
 use crate::engine::{Engine, EngineSettings, Stores};
 use crate::http::{AppState, router};
 use crate::kb::{AnswerPolicy, KnowledgeBase, Snapshot};
 use crate::store::SledStore;
+use crate::tickets::dispatch::DispatchRules;
+use crate::tickets::outbox::{Deliverer, LiveHub, OutboxWorker, TranscriptDeliverer};
+use crate::tickets::scheduler::Scheduler;
+use crate::tickets::{TicketService, TicketServiceParts};
+use crate::units::Units;
 
 /// Where the process finds its files.
 #[derive(Debug, Clone)]
@@ -29,6 +44,8 @@ pub struct Application {
     state: AppState,
     store: Arc<SledStore>,
     settings: Settings,
+    outbox: OutboxWorker,
+    scheduler: Scheduler,
 }
 
 /// Loads the knowledge base folder named in settings, logging rejected articles.
@@ -39,10 +56,7 @@ pub fn load_knowledge(settings: &Settings) -> anyhow::Result<KnowledgeBase> {
     for rejected in snapshot.rejected() {
         tracing::warn!(%rejected, "article rejected");
     }
-    tracing::info!(
-        articles = snapshot.articles().len(),
-        "knowledge base loaded"
-    );
+    tracing::info!(articles = snapshot.articles().len(), "knowledge base loaded");
     Ok(KnowledgeBase::new(
         snapshot,
         k.dir.clone(),
@@ -59,30 +73,68 @@ pub fn open_store(data: &Path) -> anyhow::Result<SledStore> {
     SledStore::open(data).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+fn config_error(e: crate::config::ConfigError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// The ticket service from config/: units, dispatch rules, the holiday calendar, time limits.
+pub fn build_ticket_service(
+    settings: &Settings,
+    paths: &Paths,
+    store: Arc<SledStore>,
+    bots: Arc<Bots>,
+    outbox_ready: Arc<Notify>,
+) -> anyhow::Result<TicketService> {
+    let units = Units::load(&paths.config).map_err(config_error)?;
+    let rules = DispatchRules::load(&paths.config, &units).map_err(config_error)?;
+    let calendar = WorkCalendar::load(&paths.config).map_err(config_error)?;
+    for year in calendar.provisional_years() {
+        tracing::warn!(year, "holiday table for this year is provisional: check the State Council notice");
+    }
+    Ok(TicketService::new(
+        TicketServiceParts {
+            tickets: store,
+            units,
+            rules,
+            calendar,
+            limits: TimeLimits::from_settings(settings),
+            lifecycle: LifecycleRules::default(),
+            bots,
+        },
+        outbox_ready,
+    ))
+}
+
 impl Application {
     /// Opens the store, loads content and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
         let store = Arc::new(open_store(&paths.data)?);
         let kb = Arc::new(load_knowledge(&settings)?);
-        let bots = Bots::load(&settings.bots.dir)
-            .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?;
+        let bots = Arc::new(
+            Bots::load(&settings.bots.dir)
+                .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?,
+        );
         let knowledge_dir = &settings.knowledge.dir;
         let classifier = Classifier::load(knowledge_dir).with_context(|| {
-            format!(
-                "failed to load the classifier from {}",
-                knowledge_dir.display()
-            )
+            format!("failed to load the classifier from {}", knowledge_dir.display())
         })?;
-        let refusals = RefusalRules::load(knowledge_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let refusals = RefusalRules::load(knowledge_dir).map_err(config_error)?;
         if let Some(missing) = refusals.templates().find(|t| !bots.has(t)) {
             anyhow::bail!(
                 "{}: a rule names template `{missing}`, which bots/messages.toml does not define",
-                knowledge_dir
-                    .join(crate::engine::triage::REFUSALS_FILE)
-                    .display()
+                knowledge_dir.join(crate::engine::triage::REFUSALS_FILE).display()
             );
         }
+        let outbox_ready = Arc::new(Notify::new());
+        let service = Arc::new(build_ticket_service(
+            &settings,
+            paths,
+            store.clone(),
+            bots.clone(),
+            outbox_ready.clone(),
+        )?);
         let engine = Engine::new(
+            service.clone(),
             kb.clone(),
             Arc::new(classifier),
             refusals,
@@ -91,7 +143,7 @@ impl Application {
                 conversations: store.clone(),
                 records: store.clone(),
             },
-            Arc::new(bots),
+            bots.clone(),
             EngineSettings {
                 max_text_chars: settings.chat.max_text_chars,
                 city: settings.city.clone(),
@@ -99,6 +151,22 @@ impl Application {
                 time_limits: settings.time_limits.clone(),
             },
         );
+        let hub = LiveHub::new();
+        let web: Arc<dyn Deliverer> = Arc::new(TranscriptDeliverer {
+            conversations: store.clone(),
+            hub: hub.clone(),
+        });
+        let deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let outbox = OutboxWorker {
+            store: store.clone(),
+            deliverers,
+            ready: outbox_ready,
+        };
+        let scheduler = Scheduler {
+            service: service.clone(),
+            bots,
+            every: Duration::from_secs(settings.server.scheduler_interval_secs),
+        };
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("failed to listen on {}", settings.server.listen))?;
@@ -108,9 +176,13 @@ impl Application {
                 engine: Arc::new(engine),
                 kb,
                 tokens: store.clone(),
+                service,
+                hub,
             },
             store,
             settings,
+            outbox,
+            scheduler,
         })
     }
 
@@ -118,7 +190,7 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, lets in-flight requests finish, then flushes the store.
+    /// Serves until `shutdown` resolves, then stops in order (see the module docs).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -128,15 +200,25 @@ impl Application {
         tracing::info!(%addr, "serving");
         // One machine-readable line on stdout, for scripts and tests that start us on port 0.
         println!("hotline listening on http://{addr}");
-        axum::serve(self.listener, app)
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let outbox = tokio::spawn(self.outbox.run_until_stopped(stopped(stop_rx.clone())));
+        let scheduler = tokio::spawn(self.scheduler.run_until_stopped(stopped(stop_rx)));
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("server failed")?;
-        tracing::info!("requests drained; flushing the store");
+            .context("server failed");
+        tracing::info!("requests drained; stopping background work");
+        let _ = stop_tx.send(true);
+        let _ = outbox.await;
+        let _ = scheduler.await;
         drop(self.state);
+        tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;
         tracing::info!("stopped");
-        Ok(())
+        served
     }
 }
 

@@ -105,6 +105,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// A request that takes longer is answered 408 (the work it started still completes).
     pub request_timeout_secs: u64,
+    /// How often the deadline scheduler looks for warnings to send.
+    pub scheduler_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +225,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 15,
+            scheduler_interval_secs: 60,
         }
     }
 }

@@ -28,4 +28,5 @@ pub mod http;
 pub mod kb;
 pub mod store;
 pub mod text;
+pub mod tickets;
 pub mod units;

@@ -123,6 +123,9 @@ pub struct TranscriptEntry {
     pub text: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Button>,
+    /// Set when the entry came from the outbox: a redelivery after a crash is recognised by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_id: Option<u64>,
 }
 
 impl Conversation {

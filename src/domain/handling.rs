@@ -87,6 +87,33 @@ pub struct Handling {
     pub escalated: bool,
     pub merged_into: Option<TicketNumber>,
     pub replies: Vec<UnitReply>,
+    /// The dispatch proposal made when the ticket arrived, with its reason.
+    pub proposal: Option<Proposal>,
+    /// 时限等级 of the matter (its label), set by the dispatch rule.
+    pub urgency: Option<String>,
+    /// Deadline warnings already sent for the current deadline (the scheduler fires each once).
+    pub warned: Warned,
+}
+
+/// A dispatch proposal (精准派单): who should handle a ticket, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub rule: u32,
+    pub lead: UnitId,
+    pub co_handlers: Vec<UnitId>,
+    /// "rule 12: 噪音 + 南山区 → 南山区城市管理综合执法局".
+    pub reason: String,
+    /// Confident enough to dispatch without an operator.
+    pub auto: bool,
+}
+
+/// Which deadline warnings went out, for which deadline (a new deadline resets them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Warned {
+    pub for_deadline: Option<Timestamp>,
+    pub yellow: bool,
+    pub red: bool,
 }
 
 impl Handling {

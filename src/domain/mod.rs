@@ -5,17 +5,19 @@
 
 mod conversation;
 mod handling;
-mod lifecycle;
+pub mod lifecycle;
 mod message;
+mod outbox;
 mod record;
 mod ticket;
 
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
-pub use handling::{Deadlines, ExtensionRequest, Handling, UnitId, UnitReply};
+pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
 pub use lifecycle::{
     ActionKind, Actor, CitizenNotice, LifecycleRules, RuleBroken, TicketAction, TransitionError,
     allowed_actions, apply, citizen_notice, citizen_text,
 };
+pub use outbox::OutboxMessage;
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

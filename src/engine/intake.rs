@@ -354,6 +354,14 @@ impl Engine {
             .await?;
         turn.conversation.tickets.push(ticket.number);
         turn.conversation.state = DialogueState::Idle;
+        let ticket = self.service.on_created(ticket, turn.now).await?;
+        let unit = ticket
+            .handling
+            .lead
+            .as_ref()
+            .and_then(|u| self.service.units().get(u.as_str()))
+            .map(|u| u.name.clone());
+        let deadline = ticket.handling.deadline.map(crate::clock::display);
         let limit_days = self
             .settings
             .time_limits
@@ -367,7 +375,8 @@ impl Engine {
                 status => ticket.status.label(),
                 category => ticket.details.category.label(),
                 limit_days => limit_days,
-                deadline => "",
+                deadline => deadline,
+                unit => unit,
             },
         );
         Ok(EngineOutput {

@@ -46,6 +46,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Kb(#[from] KbError),
+    #[error(transparent)]
+    Service(#[from] crate::tickets::ServiceError),
 }
 
 /// What a ticket looks like to the citizen who opened it.
@@ -97,6 +99,7 @@ pub struct Stores {
 }
 
 pub struct Engine {
+    service: Arc<crate::tickets::TicketService>,
     kb: Arc<KnowledgeBase>,
     classifier: Arc<Classifier>,
     refusals: RefusalRules,
@@ -114,7 +117,9 @@ struct Turn<'a> {
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
+        service: Arc<crate::tickets::TicketService>,
         kb: Arc<KnowledgeBase>,
         classifier: Arc<Classifier>,
         refusals: RefusalRules,
@@ -123,6 +128,7 @@ impl Engine {
         settings: EngineSettings,
     ) -> Engine {
         Engine {
+            service,
             kb,
             classifier,
             refusals,
@@ -150,6 +156,7 @@ impl Engine {
             from: Speaker::Hotline,
             text: self.bots.text("welcome"),
             buttons: Vec::new(),
+            outbox_id: None,
         });
         self.stores.conversations.save(conversation.clone()).await?;
         Ok(conversation)
@@ -191,6 +198,7 @@ impl Engine {
             from: Speaker::Citizen,
             text: text.to_string(),
             buttons: Vec::new(),
+            outbox_id: None,
         });
         let output = if flooded {
             self.flood(&mut conversation, text, now).await?
@@ -208,6 +216,7 @@ impl Engine {
                 from: Speaker::Hotline,
                 text: reply.text.clone(),
                 buttons: reply.buttons.clone(),
+                outbox_id: None,
             });
         }
         self.stores.conversations.save(conversation).await?;

@@ -94,27 +94,26 @@ impl Engine {
     }
 
     fn show_status(&self, ticket: &Ticket) -> EngineOutput {
+        let units = self.service.units();
+        let unit_name = |u: &crate::domain::UnitId| units.get(u.as_str()).map(|u| u.name.clone());
         let events: Vec<EventLine> = ticket
             .events
             .iter()
             .map(|e| EventLine {
                 at: clock::display(e.at),
-                text: e.note.clone(),
+                text: crate::domain::lifecycle::citizen_text(e, unit_name),
             })
             .collect();
-        let latest = ticket
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.actor.starts_with("unit:"))
-            .map(|e| e.note.clone());
+        let latest = ticket.handling.replies.last().map(|r| r.text.clone());
+        let unit = ticket.handling.lead.as_ref().and_then(unit_name);
+        let deadline = ticket.handling.deadline.map(clock::display);
         let text = self.bots.say(
             "status_reply",
             context! {
                 number => ticket.number.to_string(),
                 status => ticket.status.label(),
-                unit => "",
-                deadline => "",
+                unit => unit,
+                deadline => deadline,
                 latest => latest,
                 events => events,
             },

@@ -130,3 +130,43 @@ pub async fn history(
             .collect(),
     }))
 }
+
+/// Server-sent events: replies that come later (a unit's answer, a survey), event `reply` with
+/// `{"text", "buttons", "ticket"}`. The browser's EventSource reconnects by itself; the page
+/// re-reads the history after a reconnect, so nothing sent meanwhile is missed.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures_core::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    ApiError,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let id = session_id(&id)?;
+    if state.engine.conversation(id)?.is_none() {
+        return Err(unknown_session(&id.to_string()));
+    }
+    let mut receiver = state.hub.subscribe();
+    let stream = async_stream::stream! {
+        loop {
+            match receiver.recv().await {
+                Ok(live) if live.conversation == id => {
+                    let data = serde_json::json!({
+                        "text": live.reply.text,
+                        "buttons": live.reply.buttons,
+                        "ticket": live.ticket,
+                    });
+                    yield Ok(Event::default().event("reply").data(data.to_string()));
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    yield Ok(Event::default().event("resync").data("{}"));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

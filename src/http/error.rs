@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::lifecycle::TransitionError;
 use crate::engine::EngineError;
+use crate::tickets::ServiceError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -76,6 +78,7 @@ impl From<EngineError> for ApiError {
             ),
             EngineError::Store(e) => ApiError::internal(e),
             EngineError::Kb(e) => ApiError::internal(e),
+            EngineError::Service(e) => e.into(),
         }
     }
 }
@@ -113,3 +116,24 @@ impl From<JsonRejection> for ApiError {
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let message = e.to_string();
+        match e {
+            ServiceError::NotFound(_) => ApiError::not_found("unknown_ticket", message),
+            ServiceError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServiceError::Invalid(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", message),
+            ServiceError::Transition(TransitionError::NotAllowed { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "transition_not_allowed", message)
+            }
+            ServiceError::Transition(TransitionError::Rule { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "rule_broken", message)
+            }
+            ServiceError::Transition(TransitionError::Forbidden { .. }) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            ServiceError::Store(e) => ApiError::internal(e),
+        }
+    }
+}

@@ -5,6 +5,9 @@ mod admin;
 pub mod auth;
 mod chat;
 pub mod error;
+mod operator;
+mod tickets_view;
+mod units;
 mod web;
 
 use std::sync::Arc;
@@ -30,6 +33,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub kb: Arc<KnowledgeBase>,
     pub tokens: Arc<dyn TokenStore>,
+    pub service: Arc<crate::tickets::TicketService>,
+    pub hub: crate::tickets::outbox::LiveHub,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -40,7 +45,26 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/chat/sessions/{id}/messages",
             post(chat::post_message).get(chat::history),
         )
+        .route("/api/chat/sessions/{id}/events", get(chat::events))
         .route("/api/admin/kb/reload", post(admin::reload_kb))
+        .route("/api/units/tickets", get(units::list))
+        .route("/api/units/tickets/{number}", get(units::show))
+        .route("/api/units/tickets/{number}/sign", post(units::sign))
+        .route("/api/units/tickets/{number}/progress", post(units::progress))
+        .route("/api/units/tickets/{number}/reply", post(units::reply))
+        .route("/api/units/tickets/{number}/close", post(units::close))
+        .route("/api/units/tickets/{number}/objection", post(units::object))
+        .route("/api/units/tickets/{number}/extension", post(units::extension))
+        .route("/api/operator/queue", get(operator::queue))
+        .route("/api/operator/tickets/{number}", get(operator::show))
+        .route("/api/operator/tickets/{number}/dispatch", post(operator::dispatch))
+        .route("/api/operator/tickets/{number}/extension/approve", post(operator::approve_extension))
+        .route("/api/operator/tickets/{number}/extension/refuse", post(operator::refuse_extension))
+        .route("/api/operator/tickets/{number}/objection/reject", post(operator::reject_objection))
+        .route("/api/operator/tickets/{number}/merge", post(operator::merge))
+        .route("/api/operator/tickets/{number}/escalate", post(operator::escalate))
+        .route("/api/operator/tickets/{number}/remind", post(operator::remind))
+        .route("/api/operator/tickets/{number}/supervise", post(operator::supervise))
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

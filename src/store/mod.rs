@@ -12,7 +12,8 @@ use std::pin::Pin;
 pub use sled_store::SledStore;
 
 use crate::domain::{
-    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, Ticket, TicketNumber,
+    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
+    TicketNumber,
 };
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -41,6 +42,20 @@ pub trait TicketStore: Send + Sync {
     /// Up to `limit` tickets, newest first.
     fn recent(&self, limit: usize) -> Result<Vec<Ticket>, StoreError>;
     fn count(&self) -> usize;
+    /// Every ticket matching `keep`, in number order.
+    fn scan(&self, keep: &mut dyn FnMut(&Ticket) -> bool) -> Result<Vec<Ticket>, StoreError>;
+    /// Replaces a ticket and queues messages to the citizen, atomically and durably.
+    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>) -> StoreFuture<'_, ()>;
+}
+
+/// Messages waiting for delivery to citizens.
+pub trait OutboxStore: Send + Sync {
+    fn enqueue(&self, message: OutboxMessage) -> StoreFuture<'_, u64>;
+    /// Undelivered messages due at `now`, oldest first.
+    fn due(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Replaces a message (delivered, or rescheduled with its attempt count).
+    fn update(&self, message: OutboxMessage) -> StoreFuture<'_, ()>;
+    fn pending(&self) -> Result<usize, StoreError>;
 }
 
 /// Conversations, keyed by id.

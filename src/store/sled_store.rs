@@ -15,10 +15,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use super::{ConversationStore, RecordStore, StoreError, StoreFuture, TicketStore, TokenStore};
+use super::{
+    ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore, TokenStore,
+};
 use crate::auth::TokenRecord;
 use crate::domain::{
-    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, Ticket, TicketNumber,
+    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
+    TicketNumber,
 };
 
 const TICKETS: &str = "tickets";
@@ -27,6 +30,9 @@ const META: &str = "meta";
 const RECORDS: &str = "records";
 const FEEDBACK: &str = "kb_feedback";
 const TOKENS: &str = "tokens";
+const OUTBOX: &str = "outbox";
+/// Delivered outbox messages, kept as the delivery log (the outbox itself holds only pending).
+const OUTBOX_SENT: &str = "outbox_sent";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -44,6 +50,8 @@ struct Trees {
     records: sled::Tree,
     feedback: sled::Tree,
     tokens: sled::Tree,
+    outbox: sled::Tree,
+    outbox_sent: sled::Tree,
 }
 
 pub struct SledStore {
@@ -70,6 +78,8 @@ impl SledStore {
             records: open(RECORDS)?,
             feedback: open(FEEDBACK)?,
             tokens: open(TOKENS)?,
+            outbox: open(OUTBOX)?,
+            outbox_sent: open(OUTBOX_SENT)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -165,6 +175,13 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(()) => StoreError::Io("transaction aborted".into()),
+        sled::transaction::TransactionError::Storage(e) => io_error(e),
+    }
+}
+
 fn io_error(e: sled::Error) -> StoreError {
     StoreError::Io(e.to_string())
 }
@@ -245,6 +262,91 @@ impl TicketStore for SledStore {
 
     fn count(&self) -> usize {
         self.trees.tickets.len()
+    }
+
+    fn scan(&self, keep: &mut dyn FnMut(&Ticket) -> bool) -> Result<Vec<Ticket>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.tickets.iter() {
+            let (_, bytes) = item.map_err(io_error)?;
+            let ticket: Ticket = decode(TICKETS, &bytes)?;
+            if keep(&ticket) {
+                out.push(ticket);
+            }
+        }
+        Ok(out)
+    }
+
+    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let mut numbered = Vec::with_capacity(messages.len());
+            for mut m in messages {
+                m.id = trees.db.generate_id().map_err(io_error)?;
+                numbered.push((m.id.to_be_bytes(), encode(&m)?));
+            }
+            let ticket_bytes = encode(&ticket)?;
+            (&trees.tickets, &trees.outbox)
+                .transaction(|(tickets, outbox)| {
+                    tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
+                    for (key, bytes) in &numbered {
+                        outbox.insert(key, bytes.clone())?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)
+        })
+    }
+}
+
+impl OutboxStore for SledStore {
+    fn enqueue(&self, mut message: OutboxMessage) -> StoreFuture<'_, u64> {
+        self.write(move |trees| {
+            message.id = trees.db.generate_id().map_err(io_error)?;
+            trees
+                .outbox
+                .insert(message.id.to_be_bytes(), encode(&message)?)
+                .map_err(io_error)?;
+            Ok(message.id)
+        })
+    }
+
+    fn due(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.outbox.iter() {
+            let (_, bytes) = item.map_err(io_error)?;
+            let m: OutboxMessage = decode(OUTBOX, &bytes)?;
+            if m.delivered_at.is_none() && m.next_attempt_at <= now {
+                out.push(m);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn update(&self, message: OutboxMessage) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let key = message.id.to_be_bytes();
+            let bytes = encode(&message)?;
+            let delivered = message.delivered_at.is_some();
+            (&trees.outbox, &trees.outbox_sent)
+                .transaction(|(outbox, sent)| {
+                    if delivered {
+                        outbox.remove(&key)?;
+                        sent.insert(&key, bytes.clone())?;
+                    } else {
+                        outbox.insert(&key, bytes.clone())?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)
+        })
+    }
+
+    fn pending(&self) -> Result<usize, StoreError> {
+        Ok(self.trees.outbox.len())
     }
 }
 

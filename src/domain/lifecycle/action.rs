@@ -160,8 +160,14 @@ impl ActionKind {
         use ActionKind::*;
         let is_lead = matches!(actor, Actor::Unit(u) if handling.lead.as_ref() == Some(u));
         let (ok, who) = match self {
-            Dispatch | UpholdObjection | RejectObjection | ApproveExtension | RefuseExtension
-            | Rehandle | MergeInto | Escalate => (
+            // The system dispatches a confident proposal (精准派单) and re-handles after an
+            // unsatisfied callback; an operator can do both by hand.
+            Dispatch | Rehandle => (
+                matches!(actor, Actor::Operator(_) | Actor::System),
+                "only the hotline (an operator or the system) may",
+            ),
+            UpholdObjection | RejectObjection | ApproveExtension | RefuseExtension | MergeInto
+            | Escalate => (
                 matches!(actor, Actor::Operator(_)),
                 "only a hotline operator may",
             ),

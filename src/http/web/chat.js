@@ -284,10 +284,13 @@
           showEntries([{ from: 'citizen', text, buttons: [] }]);
           showEntries((response.replies || []).map((r) => ({ from: 'hotline', ...r })));
         }
-        showTicket(response.ticket, '您的诉求已登记');
+        // A new ticket, one the matter joined (并单), or one asked about: the reply says which.
+        showTicket(response.ticket, '工单信息');
       } catch (error) {
         if (pending) pending.remove();
         if (fromInput) restoreInput(text);
+        // A timed-out message may still have been handled: show whatever the server has.
+        if (error.status === 408) await sync().catch(() => {});
         await explainFailure(error);
       } finally {
         setBusy(false);
@@ -420,7 +423,7 @@
   el.close.addEventListener('click', closeWidget);
   if (EMBEDDED) {
     document.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') closeWidget();
+      if (event.key === 'Escape' && !event.isComposing) closeWidget();
     });
     window.addEventListener('message', (event) => {
       if (event.source === window.parent && event.data && event.data.type === 'hotline:focus') {
@@ -434,6 +437,8 @@
     if (id) {
       state.session = id;
       try {
+        // A screen reader should not read out the whole history on every reload.
+        el.log.setAttribute('aria-live', 'off');
         await sync(true);
         connectEvents();
         return;
@@ -455,5 +460,5 @@
     }
   }
 
-  serially(boot);
+  serially(boot).finally(() => el.log.setAttribute('aria-live', 'polite'));
 })();

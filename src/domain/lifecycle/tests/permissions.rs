@@ -98,11 +98,18 @@ fn a_forbidden_action_says_who_may_take_it() {
 }
 
 #[test]
-fn only_operators_dispatch_decide_merge_and_escalate() {
+fn only_the_hotline_dispatches_and_only_operators_decide_merge_and_escalate() {
     let accepted = ticket_in(TicketStatus::Accepted);
     let (d, _) = sample(ActionKind::Dispatch, &accepted);
-    for actor in [Actor::Citizen, Actor::System, as_unit(lead())] {
+    for actor in [Actor::Citizen, as_unit(lead())] {
         assert!(forbidden(&accepted, d.clone(), &actor), "{actor}");
+    }
+    // A confident proposal is dispatched by the system itself (精准派单).
+    assert!(!forbidden(&accepted, d.clone(), &Actor::System));
+    for kind in [ActionKind::UpholdObjection, ActionKind::RejectObjection] {
+        let returned = ticket_in(TicketStatus::Returned);
+        let (action, _) = sample(kind, &returned);
+        assert!(forbidden(&returned, action, &Actor::System), "{kind}");
     }
     let returned = ticket_in(TicketStatus::Returned);
     for kind in [

@@ -1,0 +1,164 @@
+//! The handling units' API: a unit sees and acts on its own tickets only.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Caller, forbidden};
+use super::error::{ApiError, ApiJson};
+use super::tickets_view::{TicketView, Viewer, view};
+use crate::auth::Role;
+use crate::clock;
+use crate::domain::lifecycle::{Actor, TicketAction};
+use crate::domain::{TicketNumber, UnitId};
+
+pub fn ticket_number(raw: &str) -> Result<TicketNumber, ApiError> {
+    TicketNumber::parse(raw).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_ticket",
+            format!("`{raw}` is not a ticket number (digits with a check digit)"),
+        )
+    })
+}
+
+fn unit_of(caller: &Caller) -> Result<UnitId, ApiError> {
+    match caller.role() {
+        Role::Unit(id) => Ok(UnitId::new(id.clone())),
+        _ => Err(forbidden("this endpoint is for handling units; use a unit token")),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TicketView>>, ApiError> {
+    let unit = unit_of(&caller)?;
+    let now = clock::now();
+    let tickets = state.service.list_for_unit(&unit, now)?;
+    let units = state.service.units();
+    Ok(Json(
+        tickets
+            .iter()
+            .map(|t| view(t, Viewer::Unit(&unit), units, now))
+            .collect(),
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    let unit = unit_of(&caller)?;
+    let ticket = state.service.get_for_unit(ticket_number(&number)?, &unit)?;
+    Ok(Json(view(&ticket, Viewer::Unit(&unit), state.service.units(), clock::now())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextBody {
+    #[serde(alias = "note", alias = "reason")]
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionBody {
+    pub reason: String,
+    /// The new deadline asked for, RFC 3339 (e.g. 2026-12-01T18:00:00+08:00).
+    pub until: String,
+}
+
+fn non_empty(text: String, what: &str) -> Result<String, ApiError> {
+    let t = text.trim().to_string();
+    if t.is_empty() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "empty_text",
+            format!("`{what}` must not be empty"),
+        ));
+    }
+    Ok(t)
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    action: TicketAction,
+) -> Result<Json<TicketView>, ApiError> {
+    let unit = unit_of(caller)?;
+    let now = clock::now();
+    let ticket = state
+        .service
+        .act(ticket_number(number)?, action, &Actor::Unit(unit.clone()), now)
+        .await?;
+    Ok(Json(view(&ticket, Viewer::Unit(&unit), state.service.units(), now)))
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    act(&state, &caller, &number, TicketAction::Sign).await
+}
+
+pub async fn progress(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    let note = non_empty(body.text, "text")?;
+    act(&state, &caller, &number, TicketAction::Progress { note }).await
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    let text = non_empty(body.text, "text")?;
+    act(&state, &caller, &number, TicketAction::Reply { text }).await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    let text = non_empty(body.text, "text")?;
+    act(&state, &caller, &number, TicketAction::Close { text }).await
+}
+
+pub async fn object(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<TextBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    let reason = non_empty(body.text, "reason")?;
+    act(&state, &caller, &number, TicketAction::Object { reason }).await
+}
+
+pub async fn extension(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(body): ApiJson<ExtensionBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    let reason = non_empty(body.reason, "reason")?;
+    let until: Timestamp = body.until.parse().map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_time",
+            format!("`until` must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00: {e}"),
+        )
+    })?;
+    act(&state, &caller, &number, TicketAction::RequestExtension { reason, until }).await
+}

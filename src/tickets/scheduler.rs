@@ -1,0 +1,115 @@
+//! Deadline warnings: yellow one working day before a deadline (催办), red once it has passed
+//! (督办). Each fires once per deadline, remembered on the ticket, so a restart neither repeats nor
+//! skips one; a new deadline (extension, re-handling) arms them again.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use minijinja::context;
+
+use super::TicketService;
+use crate::bots::Bots;
+use crate::calendar::Warning;
+use crate::clock;
+use crate::domain::lifecycle::{Actor, TicketAction};
+use crate::domain::{Ticket, TicketStatus};
+
+/// Statuses in which a unit still owes work against the deadline.
+fn is_running(status: TicketStatus) -> bool {
+    matches!(
+        status,
+        TicketStatus::Dispatched | TicketStatus::Signed | TicketStatus::InProgress
+    )
+}
+
+pub struct Scheduler {
+    pub service: Arc<TicketService>,
+    pub bots: Arc<Bots>,
+    pub every: Duration,
+}
+
+impl Scheduler {
+    /// Sends the warnings due at `now`; returns (yellow, red) counts.
+    pub async fn tick(&self, now: Timestamp) -> (usize, usize) {
+        let candidates = match self.service.scan_running() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler scan failed");
+                return (0, 0);
+            }
+        };
+        let (mut yellow, mut red) = (0, 0);
+        for ticket in candidates {
+            let Some(deadline) = ticket.handling.deadline else {
+                continue;
+            };
+            let warned = &ticket.handling.warned;
+            let fresh = warned.for_deadline != Some(deadline);
+            let (sent_yellow, sent_red) = if fresh { (false, false) } else { (warned.yellow, warned.red) };
+            let action = match self.service.calendar().warning(now, deadline) {
+                Warning::Red if !sent_red => {
+                    red += 1;
+                    TicketAction::Supervise {
+                        note: self.bots.say("event_red_warning", context! { deadline => clock::display(deadline) }),
+                    }
+                }
+                Warning::Yellow if !sent_yellow => {
+                    yellow += 1;
+                    TicketAction::Remind {
+                        note: self.bots.say("event_yellow_warning", context! { deadline => clock::display(deadline) }),
+                    }
+                }
+                _ => continue,
+            };
+            if let Err(e) = self.service.warn(ticket, action, deadline, now).await {
+                tracing::error!(error = %e, "deadline warning failed");
+            }
+        }
+        (yellow, red)
+    }
+
+    pub async fn run_until_stopped(self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            self.tick(clock::now()).await;
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tokio::time::sleep(self.every) => {}
+            }
+        }
+        tracing::info!("deadline scheduler stopped");
+    }
+}
+
+impl TicketService {
+    pub(super) fn scan_running(&self) -> Result<Vec<Ticket>, super::ServiceError> {
+        Ok(self.tickets().scan(&mut |t| is_running(t.status))?)
+    }
+
+    /// Records a warning (催办 or 督办) by the system and marks it sent for `deadline`.
+    pub(super) async fn warn(
+        &self,
+        ticket: Ticket,
+        action: TicketAction,
+        deadline: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), super::ServiceError> {
+        let red = matches!(action, TicketAction::Supervise { .. });
+        let mut next = crate::domain::lifecycle::apply(&ticket, action, &Actor::System, now, self.lifecycle())?;
+        let warned = &mut next.handling.warned;
+        if warned.for_deadline != Some(deadline) {
+            *warned = Default::default();
+            warned.for_deadline = Some(deadline);
+        }
+        if red {
+            warned.red = true;
+            warned.yellow = true;
+        } else {
+            warned.yellow = true;
+        }
+        self.tickets().save(next).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,282 @@
+//! `TicketService`: every change to a ticket after intake goes through here.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use minijinja::context;
+
+use super::dispatch::{DispatchRules, check_lead};
+use crate::bots::Bots;
+use crate::calendar::{TimeLimits, Urgency, WorkCalendar};
+use crate::domain::lifecycle::{self, Actor, LifecycleRules, TicketAction, TransitionError};
+use crate::domain::{OutboundReply, OutboxMessage, Ticket, TicketNumber, TicketStatus, UnitId};
+use crate::store::{StoreError, TicketStore};
+use crate::units::Units;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no ticket {0}")]
+    NotFound(TicketNumber),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the service is built from.
+pub struct TicketServiceParts {
+    pub tickets: Arc<dyn TicketStore>,
+    pub units: Units,
+    pub rules: DispatchRules,
+    pub calendar: WorkCalendar,
+    pub limits: TimeLimits,
+    pub lifecycle: LifecycleRules,
+    pub bots: Arc<Bots>,
+}
+
+pub struct TicketService {
+    parts: TicketServiceParts,
+    /// Wakes the outbox worker when a message was queued.
+    outbox_ready: Arc<tokio::sync::Notify>,
+}
+
+impl TicketService {
+    pub fn new(parts: TicketServiceParts, outbox_ready: Arc<tokio::sync::Notify>) -> Self {
+        TicketService {
+            parts,
+            outbox_ready,
+        }
+    }
+
+    pub fn units(&self) -> &Units {
+        &self.parts.units
+    }
+
+    pub fn calendar(&self) -> &WorkCalendar {
+        &self.parts.calendar
+    }
+
+    pub(super) fn tickets(&self) -> &Arc<dyn TicketStore> {
+        &self.parts.tickets
+    }
+
+    pub(super) fn lifecycle(&self) -> &LifecycleRules {
+        &self.parts.lifecycle
+    }
+
+    pub fn get(&self, number: TicketNumber) -> Result<Ticket, ServiceError> {
+        self.parts
+            .tickets
+            .get(number)?
+            .ok_or(ServiceError::NotFound(number))
+    }
+
+    /// A unit sees a ticket only if it leads or co-handles it.
+    pub fn get_for_unit(&self, number: TicketNumber, unit: &UnitId) -> Result<Ticket, ServiceError> {
+        let ticket = self.get(number)?;
+        if !ticket.handling.involves(unit) {
+            return Err(ServiceError::Forbidden(format!(
+                "ticket {number} is not assigned to unit {}",
+                unit.as_str()
+            )));
+        }
+        Ok(ticket)
+    }
+
+    /// A new ticket from intake: propose a unit and dispatch at once when the rule is confident.
+    pub async fn on_created(&self, ticket: Ticket, now: Timestamp) -> Result<Ticket, ServiceError> {
+        let mut ticket = ticket;
+        let Some((proposal, urgency)) = self.parts.rules.propose(&ticket.details, &self.parts.units)
+        else {
+            return Ok(ticket);
+        };
+        ticket.handling.urgency = urgency;
+        ticket.handling.proposal = Some(proposal.clone());
+        if !proposal.auto {
+            self.parts.tickets.save(ticket.clone()).await?;
+            return Ok(ticket);
+        }
+        let action = TicketAction::Dispatch {
+            lead: proposal.lead.clone(),
+            co_handlers: proposal.co_handlers.clone(),
+            deadlines: self.deadlines(&ticket, now),
+        };
+        self.apply_and_save(ticket, action, &Actor::System, now).await
+    }
+
+    fn urgency(&self, ticket: &Ticket) -> Urgency {
+        ticket
+            .handling
+            .urgency
+            .as_deref()
+            .and_then(Urgency::from_label)
+            .unwrap_or(Urgency::General)
+    }
+
+    fn deadlines(&self, ticket: &Ticket, now: Timestamp) -> crate::domain::Deadlines {
+        self.parts.limits.deadlines(
+            &self.parts.calendar,
+            now,
+            ticket.details.category,
+            self.urgency(ticket),
+        )
+    }
+
+    /// An operator dispatches (or re-dispatches after an objection) to `lead`.
+    pub async fn dispatch(
+        &self,
+        number: TicketNumber,
+        lead: UnitId,
+        co_handlers: Vec<UnitId>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        check_lead(&self.parts.units, lead.as_str()).map_err(ServiceError::Invalid)?;
+        if let Some(u) = co_handlers.iter().find(|u| !self.parts.units.contains(u.as_str())) {
+            return Err(ServiceError::Invalid(format!("unknown unit `{}`", u.as_str())));
+        }
+        let ticket = self.get(number)?;
+        let deadlines = self.deadlines(&ticket, now);
+        let action = if ticket.status == TicketStatus::Returned {
+            TicketAction::UpholdObjection {
+                new_lead: lead,
+                deadlines,
+            }
+        } else {
+            TicketAction::Dispatch {
+                lead,
+                co_handlers,
+                deadlines,
+            }
+        };
+        self.apply_and_save(ticket, action, actor, now).await
+    }
+
+    /// 重办 after an unsatisfied callback: same lead, new deadlines from now.
+    pub async fn rehandle(
+        &self,
+        number: TicketNumber,
+        reason: String,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let ticket = self.get(number)?;
+        let d = self.deadlines(&ticket, now);
+        let action = TicketAction::Rehandle {
+            reason,
+            accept_by: d.accept_by,
+            deadline: d.deadline,
+        };
+        self.apply_and_save(ticket, action, actor, now).await
+    }
+
+    /// Any other action, checked against the lifecycle and the actor's rights.
+    pub async fn act(
+        &self,
+        number: TicketNumber,
+        action: TicketAction,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let ticket = match actor {
+            Actor::Unit(unit) => self.get_for_unit(number, unit)?,
+            _ => self.get(number)?,
+        };
+        if let TicketAction::MergeInto { number: into } = &action {
+            let target = self.get(*into)?;
+            if target.number == ticket.number {
+                return Err(ServiceError::Invalid("a ticket cannot be merged into itself".into()));
+            }
+        }
+        self.apply_and_save(ticket, action, actor, now).await
+    }
+
+    async fn apply_and_save(
+        &self,
+        ticket: Ticket,
+        action: TicketAction,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let notice = self.citizen_message(&ticket, &action, now);
+        let next = lifecycle::apply(&ticket, action, actor, now, &self.parts.lifecycle)?;
+        let messages: Vec<OutboxMessage> = notice.into_iter().collect();
+        let queued = !messages.is_empty();
+        self.parts
+            .tickets
+            .save_with_outbox(next.clone(), messages)
+            .await?;
+        if queued {
+            self.outbox_ready.notify_one();
+        }
+        Ok(next)
+    }
+
+    /// What the citizen is told about `action`, if anything: replies and closures.
+    fn citizen_message(
+        &self,
+        ticket: &Ticket,
+        action: &TicketAction,
+        now: Timestamp,
+    ) -> Option<OutboxMessage> {
+        let unit_name = ticket
+            .handling
+            .lead
+            .as_ref()
+            .and_then(|u| self.parts.units.get(u.as_str()))
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        let number = ticket.number.to_string();
+        let text = match action {
+            TicketAction::Reply { text } => self.parts.bots.say(
+                "notify_reply",
+                context! { number => &number, unit => &unit_name, text => text },
+            ),
+            TicketAction::Close { text } => self.parts.bots.say(
+                "notify_closed",
+                context! { number => &number, unit => &unit_name, text => text },
+            ),
+            _ => return None,
+        };
+        Some(OutboxMessage::new(
+            ticket.details.conversation,
+            ticket.details.channel,
+            OutboundReply::text(text),
+            Some(ticket.number),
+            now,
+        ))
+    }
+
+    /// Tickets a unit leads or co-handles, overdue first, then by deadline.
+    pub fn list_for_unit(&self, unit: &UnitId, now: Timestamp) -> Result<Vec<Ticket>, ServiceError> {
+        let mut tickets = self.parts.tickets.scan(&mut |t| t.handling.involves(unit))?;
+        sort_by_urgency(&mut tickets, now);
+        Ok(tickets)
+    }
+
+    /// The operator queue: waiting for dispatch, objections to review, extensions to decide,
+    /// escalations to coordinate.
+    pub fn queue(&self, now: Timestamp) -> Result<Vec<Ticket>, ServiceError> {
+        let mut tickets = self.parts.tickets.scan(&mut |t| {
+            matches!(
+                t.status,
+                TicketStatus::Accepted | TicketStatus::Returned | TicketStatus::Escalated
+            ) || t.handling.pending_extension.is_some()
+        })?;
+        sort_by_urgency(&mut tickets, now);
+        Ok(tickets)
+    }
+}
+
+/// Overdue first, then the nearest deadline, then the oldest.
+fn sort_by_urgency(tickets: &mut [Ticket], now: Timestamp) {
+    tickets.sort_by_key(|t| {
+        let deadline = t.handling.deadline;
+        let overdue = deadline.is_some_and(|d| d < now);
+        (!overdue, deadline.unwrap_or(Timestamp::MAX), t.details.created_at)
+    });
+}
