@@ -46,6 +46,8 @@ pub struct Application {
     settings: Settings,
     outbox: OutboxWorker,
     scheduler: Scheduler,
+    /// Set to true when shutdown starts: background loops and open event streams end.
+    stopping: watch::Sender<bool>,
 }
 
 /// Loads the knowledge base folder named in settings, logging rejected articles.
@@ -56,7 +58,10 @@ pub fn load_knowledge(settings: &Settings) -> anyhow::Result<KnowledgeBase> {
     for rejected in snapshot.rejected() {
         tracing::warn!(%rejected, "article rejected");
     }
-    tracing::info!(articles = snapshot.articles().len(), "knowledge base loaded");
+    tracing::info!(
+        articles = snapshot.articles().len(),
+        "knowledge base loaded"
+    );
     Ok(KnowledgeBase::new(
         snapshot,
         k.dir.clone(),
@@ -89,7 +94,10 @@ pub fn build_ticket_service(
     let rules = DispatchRules::load(&paths.config, &units).map_err(config_error)?;
     let calendar = WorkCalendar::load(&paths.config).map_err(config_error)?;
     for year in calendar.provisional_years() {
-        tracing::warn!(year, "holiday table for this year is provisional: check the State Council notice");
+        tracing::warn!(
+            year,
+            "holiday table for this year is provisional: check the State Council notice"
+        );
     }
     Ok(TicketService::new(
         TicketServiceParts {
@@ -116,13 +124,18 @@ impl Application {
         );
         let knowledge_dir = &settings.knowledge.dir;
         let classifier = Classifier::load(knowledge_dir).with_context(|| {
-            format!("failed to load the classifier from {}", knowledge_dir.display())
+            format!(
+                "failed to load the classifier from {}",
+                knowledge_dir.display()
+            )
         })?;
         let refusals = RefusalRules::load(knowledge_dir).map_err(config_error)?;
         if let Some(missing) = refusals.templates().find(|t| !bots.has(t)) {
             anyhow::bail!(
                 "{}: a rule names template `{missing}`, which bots/messages.toml does not define",
-                knowledge_dir.join(crate::engine::triage::REFUSALS_FILE).display()
+                knowledge_dir
+                    .join(crate::engine::triage::REFUSALS_FILE)
+                    .display()
             );
         }
         let outbox_ready = Arc::new(Notify::new());
@@ -155,6 +168,7 @@ impl Application {
         let web: Arc<dyn Deliverer> = Arc::new(TranscriptDeliverer {
             conversations: store.clone(),
             hub: hub.clone(),
+            locks: engine.conversation_locks(),
         });
         let deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
         let outbox = OutboxWorker {
@@ -167,6 +181,7 @@ impl Application {
             bots,
             every: Duration::from_secs(settings.server.scheduler_interval_secs),
         };
+        let (stopping, stopping_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("failed to listen on {}", settings.server.listen))?;
@@ -178,11 +193,13 @@ impl Application {
                 tokens: store.clone(),
                 service,
                 hub,
+                stopping: stopping_rx,
             },
             store,
             settings,
             outbox,
             scheduler,
+            stopping,
         })
     }
 
@@ -200,18 +217,28 @@ impl Application {
         tracing::info!(%addr, "serving");
         // One machine-readable line on stdout, for scripts and tests that start us on port 0.
         println!("hotline listening on http://{addr}");
-        let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        let outbox = tokio::spawn(self.outbox.run_until_stopped(stopped(stop_rx.clone())));
-        let scheduler = tokio::spawn(self.scheduler.run_until_stopped(stopped(stop_rx)));
+        let outbox = tokio::spawn(
+            self.outbox
+                .run_until_stopped(stopped(self.stopping.subscribe())),
+        );
+        let scheduler = tokio::spawn(
+            self.scheduler
+                .run_until_stopped(stopped(self.stopping.subscribe())),
+        );
+        let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Open event streams end now, so draining does not wait for them.
+                let _ = stopping.send(true);
+            })
             .await
             .context("server failed");
         tracing::info!("requests drained; stopping background work");
-        let _ = stop_tx.send(true);
+        let _ = self.stopping.send(true);
         let _ = outbox.await;
         let _ = scheduler.await;
         drop(self.state);

@@ -12,6 +12,7 @@
 use aho_corasick::AhoCorasick;
 
 use super::ClassifyError;
+use super::homophone::Homophones;
 use super::lexicon::{self, Strength};
 
 /// What kind of danger; the order is the order in which their numbers are listed.
@@ -60,13 +61,18 @@ impl Hazard {
 enum Meaning {
     Trigger(Hazard, Strength),
     Injury,
+    Nobody,
     Praise,
     Past,
     Resolved,
     Hypothetical,
     Habitual,
+    Aftermath,
     Complaint,
+    NotComplaint,
     Animal,
+    Question,
+    Live,
     Urgent,
     Plea,
 }
@@ -75,6 +81,7 @@ enum Meaning {
 pub struct EmergencyRules {
     matcher: AhoCorasick,
     meanings: Vec<Meaning>,
+    homophones: Homophones,
 }
 
 /// What the rules saw in one message.
@@ -94,10 +101,16 @@ pub struct Assessment {
     pub resolved: bool,
     pub hypothetical: bool,
     pub habitual: bool,
-    /// Someone is blamed for harm already done (不赔, 不管, 给个说法).
+    /// Someone is asked to pay or answer for harm already done (不赔, 给个说法).
+    pub aftermath: bool,
+    /// Someone does not do their job (不管, 不处理).
     pub complaint: bool,
     /// The one in trouble seems to be an animal.
     pub animal: bool,
+    /// The message asks something …
+    pub question: bool,
+    /// … and names a present, particular situation (我, 现在, 有人, 楼下 …).
+    pub live: bool,
     pub urgent: bool,
     pub plea: bool,
     /// The message opens by naming another kind of request (建议, 举报, 请问 …).
@@ -122,17 +135,30 @@ impl EmergencyRules {
             Meaning::Trigger(Hazard::Medical, Strength::Neutral),
         );
         add(lexicon::INJURY, Meaning::Injury);
+        add(lexicon::NOBODY, Meaning::Nobody);
         add(lexicon::PRAISE, Meaning::Praise);
         add(lexicon::PAST, Meaning::Past);
         add(lexicon::RESOLVED, Meaning::Resolved);
         add(lexicon::HYPOTHETICAL, Meaning::Hypothetical);
         add(lexicon::HABITUAL, Meaning::Habitual);
+        add(lexicon::AFTERMATH, Meaning::Aftermath);
         add(lexicon::COMPLAINT, Meaning::Complaint);
+        add(lexicon::NOT_COMPLAINT, Meaning::NotComplaint);
         add(lexicon::ANIMAL, Meaning::Animal);
+        add(lexicon::QUESTION, Meaning::Question);
+        add(lexicon::LIVE, Meaning::Live);
         add(lexicon::URGENT, Meaning::Urgent);
         add(lexicon::PLEA, Meaning::Plea);
         let matcher = AhoCorasick::new(&words).map_err(|e| ClassifyError::Rules(e.to_string()))?;
-        Ok(EmergencyRules { matcher, meanings })
+        let strong = lexicon::TRIGGERS
+            .iter()
+            .filter(|(_, _, strength)| *strength == Strength::Strong)
+            .flat_map(|(list, hazard, _)| list.split_whitespace().map(|w| (w, *hazard)));
+        Ok(EmergencyRules {
+            matcher,
+            meanings,
+            homophones: Homophones::new(strong, lexicon::HOMOPHONE_DENY),
+        })
     }
 
     /// Weighs normalised text (see [`crate::text::normalize`]).
@@ -143,22 +169,40 @@ impl EmergencyRules {
         };
         let mut triggers: Vec<(usize, usize, Hazard, Strength)> = Vec::new();
         let mut injuries: Vec<(usize, usize)> = Vec::new();
+        let mut nobody = false;
+        let (mut complaints, mut not_complaints) = (Vec::new(), Vec::new());
         for m in self.matcher.find_overlapping_iter(text) {
             let (start, end) = (m.start(), m.end());
             match self.meanings[m.pattern().as_usize()] {
                 Meaning::Trigger(hazard, strength) => triggers.push((start, end, hazard, strength)),
                 Meaning::Injury => injuries.push((start, end)),
+                Meaning::Nobody => nobody = true,
                 Meaning::Praise => found.praise = true,
                 Meaning::Past => found.past = true,
                 Meaning::Resolved => found.resolved = true,
                 Meaning::Hypothetical => found.hypothetical = true,
                 Meaning::Habitual => found.habitual = true,
-                Meaning::Complaint => found.complaint = true,
+                Meaning::Aftermath => found.aftermath = true,
+                Meaning::Complaint => complaints.push((start, end)),
+                Meaning::NotComplaint => not_complaints.push((start, end)),
                 Meaning::Animal => found.animal = true,
+                Meaning::Question => found.question = true,
+                Meaning::Live => found.live = true,
                 Meaning::Urgent => found.urgent = true,
                 Meaning::Plea => found.plea = true,
             }
         }
+        triggers.extend(
+            self.homophones
+                .find(text)
+                .into_iter()
+                .map(|m| (m.start, m.end, m.hazard, Strength::Strong)),
+        );
+        found.complaint = complaints.iter().any(|&(s, e)| {
+            !not_complaints
+                .iter()
+                .any(|&(ns, ne): &(usize, usize)| ns <= s && e <= ne)
+        });
         // Overlapping triggers: the longest wins (打不着火 swallows 着火).
         let outer = |s: usize, e: usize| {
             triggers
@@ -171,7 +215,7 @@ impl EmergencyRules {
             .copied()
             .collect();
         for (start, _, hazard, strength) in kept {
-            if strength == Strength::Neutral {
+            if strength == Strength::Neutral || (nobody && hazard == Hazard::Trapped) {
                 continue;
             }
             if calmed_in_clause(&text[..start]) {
@@ -198,7 +242,7 @@ impl Assessment {
     /// Something in the message says the danger is not live: it is over, hypothetical, a
     /// recurring nuisance, or the message is of another kind.
     pub fn calmed(&self) -> bool {
-        ((self.praise || self.resolved) && !self.plea)
+        ((self.praise || self.resolved || self.aftermath) && !self.plea)
             || ((self.past
                 || self.hypothetical
                 || self.habitual
@@ -208,10 +252,26 @@ impl Assessment {
                 && !self.urgent)
     }
 
+    /// The message decisively says the danger is not live: thanks or a complaint for what is
+    /// over, or a question about emergencies in general. Unlike [`Assessment::calmed`], this
+    /// overrules the model too; a past or hypothetical word is often only background in a real
+    /// emergency (他平时有心脏病，刚才突然倒下了), so the model weighs those.
+    pub fn settled(&self) -> bool {
+        ((self.praise || self.resolved || self.aftermath) && !self.plea) || self.general_question()
+    }
+
     /// The rules alone decide this is an emergency: a strong trigger, or a weak one with
     /// someone hurt or a plea for help, and nothing calming.
     pub fn forces_emergency(&self) -> bool {
-        (self.strong || (self.weak && (self.plea || self.injured))) && !self.calmed()
+        (self.strong || (self.weak && (self.plea || self.injured)))
+            && !self.calmed()
+            && !self.general_question()
+    }
+
+    /// A question about emergencies in general, not about one happening here: the model
+    /// decides (高层着火了应该往楼上跑还是往楼下跑).
+    pub fn general_question(&self) -> bool {
+        self.question && !self.live
     }
 
     /// Emergency numbers, the right one first; 120 follows when someone is hurt. Without a
@@ -250,8 +310,10 @@ impl Assessment {
             (self.resolved, "cue:resolved"),
             (self.hypothetical, "cue:hypothetical"),
             (self.habitual, "cue:habitual"),
+            (self.aftermath, "cue:aftermath"),
             (self.complaint, "cue:complaint"),
             (self.animal, "cue:animal"),
+            (self.general_question(), "cue:general-question"),
             (self.urgent, "cue:urgent"),
             (self.plea, "cue:plea"),
             (self.genre_opening, "cue:genre-opening"),

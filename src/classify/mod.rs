@@ -14,6 +14,7 @@ pub mod data;
 mod emergency;
 pub mod eval;
 mod features;
+mod homophone;
 mod lexicon;
 mod model;
 
@@ -158,7 +159,7 @@ fn decide(p: &[f32; CLASSES], assessment: &Assessment) -> Classification {
     ranked.sort_by(|a, b| p[*b].total_cmp(&p[*a]).then(a.cmp(b)));
     let (class, confidence) = if assessment.forces_emergency() {
         (emergency, p[emergency].max(RULE_CONFIDENCE))
-    } else if ranked[0] == emergency && assessment.calmed() && std::env::var("NOVETO").is_err() {
+    } else if ranked[0] == emergency && assessment.settled() {
         let second = ranked[1];
         (second, p[second] / (1.0 - p[emergency]).max(f32::EPSILON))
     } else {

@@ -126,6 +126,9 @@ pub struct TranscriptEntry {
     /// Set when the entry came from the outbox: a redelivery after a crash is recognised by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox_id: Option<u64>,
+    /// The ticket this reply opened, joined or answered about, so a page can redraw its card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketNumber>,
 }
 
 impl Conversation {

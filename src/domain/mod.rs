@@ -17,7 +17,7 @@ pub use lifecycle::{
     ActionKind, Actor, CitizenNotice, LifecycleRules, RuleBroken, TicketAction, TransitionError,
     allowed_actions, apply, citizen_notice, citizen_text,
 };
-pub use outbox::OutboxMessage;
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
+pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

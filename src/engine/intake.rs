@@ -44,13 +44,14 @@ impl Engine {
         let normalized = normalize(content);
         let districts = &self.settings.city.districts;
         let phone = extract::phone(&normalized);
+        let name = extract::name(&normalized);
         let mut draft = Draft {
             category,
-            content: mask_phones(content.trim()),
+            content: mask_identity(content.trim(), name.as_deref()),
             district: extract::district(&normalized, districts),
             address: extract::address(&normalized, districts),
             phone: phone.or_else(|| turn.conversation.proven_phone.clone()),
-            name: extract::name(&normalized),
+            name,
             confidential: None,
             needs_place: needs_place(category),
             anonymous: false,
@@ -194,7 +195,9 @@ impl Engine {
         let text = normalize(turn.text);
         let districts = &self.settings.city.districts;
         match draft.awaiting {
-            Some(Field::Content) | None => draft.content = mask_phones(turn.text.trim()),
+            Some(Field::Content) | None => {
+                draft.content = mask_identity(turn.text.trim(), draft.name.as_deref())
+            }
             Some(Field::District) => match extract::district(&text, districts) {
                 Some(d) => {
                     draft.district = Some(d);
@@ -425,9 +428,13 @@ pub fn similarity(a: &str, b: &str) -> f32 {
     shared / x.union(&y).count() as f32
 }
 
-/// The content as units will read it: phone numbers masked (the phone has its own field).
-fn mask_phones(content: &str) -> String {
-    let mut out = content.to_string();
+/// The content as units will read it: phone numbers and the citizen's name masked (both have
+/// their own fields, shown or withheld by the rules for the viewer).
+fn mask_identity(content: &str, name: Option<&str>) -> String {
+    let mut out = match name {
+        Some(n) if !n.is_empty() => content.replace(n, &extract::mask_name(n)),
+        _ => content.to_string(),
+    };
     while let Some(phone) = extract::phone(&normalize(&out)) {
         let masked = extract::mask_phone(&phone);
         let replaced = replace_digits(&out, &phone, &masked);

@@ -12,6 +12,12 @@ pub struct StripedLocks {
     stripes: Vec<Mutex<()>>,
 }
 
+impl Default for StripedLocks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl StripedLocks {
     pub fn new() -> Self {
         StripedLocks {

@@ -9,7 +9,7 @@
 
 pub mod extract;
 mod intake;
-mod locks;
+pub mod locks;
 mod status;
 pub mod triage;
 pub mod words;
@@ -106,7 +106,7 @@ pub struct Engine {
     stores: Stores,
     bots: Arc<Bots>,
     settings: EngineSettings,
-    locks: StripedLocks,
+    locks: Arc<StripedLocks>,
 }
 
 /// The context of one message being handled.
@@ -135,7 +135,7 @@ impl Engine {
             stores,
             bots,
             settings,
-            locks: StripedLocks::new(),
+            locks: Arc::new(StripedLocks::new()),
         }
     }
 
@@ -145,6 +145,11 @@ impl Engine {
 
     pub fn stores(&self) -> &Stores {
         &self.stores
+    }
+
+    /// The per-conversation locks, for anything else that writes a conversation (the outbox).
+    pub fn conversation_locks(&self) -> Arc<StripedLocks> {
+        self.locks.clone()
     }
 
     /// Opens a conversation, stored durably, with the welcome message in its transcript.
@@ -157,6 +162,7 @@ impl Engine {
             text: self.bots.text("welcome"),
             buttons: Vec::new(),
             outbox_id: None,
+            ticket: None,
         });
         self.stores.conversations.save(conversation.clone()).await?;
         Ok(conversation)
@@ -199,6 +205,7 @@ impl Engine {
             text: text.to_string(),
             buttons: Vec::new(),
             outbox_id: None,
+            ticket: None,
         });
         let output = if flooded {
             self.flood(&mut conversation, text, now).await?
@@ -217,7 +224,15 @@ impl Engine {
                 text: reply.text.clone(),
                 buttons: reply.buttons.clone(),
                 outbox_id: None,
+                ticket: None,
             });
+        }
+        // The last reply carries the ticket, where the page shows its card.
+        if let Some(summary) = &output.ticket
+            && !output.replies.is_empty()
+            && let Some(last) = conversation.transcript.last_mut()
+        {
+            last.ticket = crate::domain::TicketNumber::parse(&summary.number);
         }
         self.stores.conversations.save(conversation).await?;
         Ok(output)

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, ApiJson};
-use crate::domain::{Button, Channel, ConversationId, InboundMessage, Speaker};
+use crate::domain::{Button, Channel, ConversationId, InboundMessage, Speaker, TicketNumber};
 use crate::engine::TicketSummary;
+use crate::tickets::ServiceError;
 
 #[derive(Serialize)]
 pub struct SessionCreated {
@@ -40,6 +41,9 @@ pub struct HistoryEntry {
     at: String,
     text: String,
     buttons: Vec<Button>,
+    /// The ticket this reply opened, joined or answered about, with its status now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<TicketSummary>,
 }
 
 #[derive(Serialize)]
@@ -116,19 +120,38 @@ pub async fn history(
         .engine
         .conversation(id)?
         .ok_or_else(|| unknown_session(&id.to_string()))?;
-    Ok(Json(History {
-        session_id: conversation.id.to_string(),
-        messages: conversation
-            .transcript
-            .into_iter()
-            .map(|e| HistoryEntry {
+    let messages = conversation
+        .transcript
+        .into_iter()
+        .map(|e| {
+            Ok(HistoryEntry {
+                ticket: ticket_summary(&state, e.ticket)?,
                 from: e.from,
                 at: e.at.to_string(),
                 text: e.text,
                 buttons: e.buttons,
             })
-            .collect(),
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Json(History {
+        session_id: conversation.id.to_string(),
+        messages,
     }))
+}
+
+/// A transcript's ticket as it stands now; one no longer stored is left out.
+fn ticket_summary(
+    state: &AppState,
+    number: Option<TicketNumber>,
+) -> Result<Option<TicketSummary>, ApiError> {
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    match state.service.get(number) {
+        Ok(ticket) => Ok(Some(TicketSummary::of(&ticket))),
+        Err(ServiceError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Server-sent events: replies that come later (a unit's answer, a survey), event `reply` with
@@ -149,9 +172,17 @@ pub async fn events(
         return Err(unknown_session(&id.to_string()));
     }
     let mut receiver = state.hub.subscribe();
+    let mut stopping = state.stopping.clone();
     let stream = async_stream::stream! {
+        // Sent at once so the response head goes out now, not at the first reply.
+        yield Ok(Event::default().comment("connected"));
         loop {
-            match receiver.recv().await {
+            let next = tokio::select! {
+                next = receiver.recv() => next,
+                // The server is shutting down: end the stream; the browser reconnects later.
+                _ = stopping.wait_for(|stop| *stop) => break,
+            };
+            match next {
                 Ok(live) if live.conversation == id => {
                     let data = serde_json::json!({
                         "text": live.reply.text,

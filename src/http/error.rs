@@ -122,7 +122,9 @@ impl From<ServiceError> for ApiError {
         let message = e.to_string();
         match e {
             ServiceError::NotFound(_) => ApiError::not_found("unknown_ticket", message),
-            ServiceError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            ServiceError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             ServiceError::Invalid(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", message),
             ServiceError::Transition(TransitionError::NotAllowed { .. }) => {
                 ApiError::new(StatusCode::CONFLICT, "transition_not_allowed", message)

@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod chat;
 pub mod error;
+mod openapi;
 mod operator;
 mod tickets_view;
 mod units;
@@ -35,11 +36,14 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenStore>,
     pub service: Arc<crate::tickets::TicketService>,
     pub hub: crate::tickets::outbox::LiveHub,
+    /// Becomes true when the server begins to shut down.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/openapi.yaml", get(openapi::document))
         .route("/api/chat/sessions", post(chat::create_session))
         .route(
             "/api/chat/sessions/{id}/messages",
@@ -50,21 +54,51 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/api/units/tickets", get(units::list))
         .route("/api/units/tickets/{number}", get(units::show))
         .route("/api/units/tickets/{number}/sign", post(units::sign))
-        .route("/api/units/tickets/{number}/progress", post(units::progress))
+        .route(
+            "/api/units/tickets/{number}/progress",
+            post(units::progress),
+        )
         .route("/api/units/tickets/{number}/reply", post(units::reply))
         .route("/api/units/tickets/{number}/close", post(units::close))
         .route("/api/units/tickets/{number}/objection", post(units::object))
-        .route("/api/units/tickets/{number}/extension", post(units::extension))
+        .route(
+            "/api/units/tickets/{number}/extension",
+            post(units::extension),
+        )
         .route("/api/operator/queue", get(operator::queue))
         .route("/api/operator/tickets/{number}", get(operator::show))
-        .route("/api/operator/tickets/{number}/dispatch", post(operator::dispatch))
-        .route("/api/operator/tickets/{number}/extension/approve", post(operator::approve_extension))
-        .route("/api/operator/tickets/{number}/extension/refuse", post(operator::refuse_extension))
-        .route("/api/operator/tickets/{number}/objection/reject", post(operator::reject_objection))
-        .route("/api/operator/tickets/{number}/merge", post(operator::merge))
-        .route("/api/operator/tickets/{number}/escalate", post(operator::escalate))
-        .route("/api/operator/tickets/{number}/remind", post(operator::remind))
-        .route("/api/operator/tickets/{number}/supervise", post(operator::supervise))
+        .route(
+            "/api/operator/tickets/{number}/dispatch",
+            post(operator::dispatch),
+        )
+        .route(
+            "/api/operator/tickets/{number}/extension/approve",
+            post(operator::approve_extension),
+        )
+        .route(
+            "/api/operator/tickets/{number}/extension/refuse",
+            post(operator::refuse_extension),
+        )
+        .route(
+            "/api/operator/tickets/{number}/objection/reject",
+            post(operator::reject_objection),
+        )
+        .route(
+            "/api/operator/tickets/{number}/merge",
+            post(operator::merge),
+        )
+        .route(
+            "/api/operator/tickets/{number}/escalate",
+            post(operator::escalate),
+        )
+        .route(
+            "/api/operator/tickets/{number}/remind",
+            post(operator::remind),
+        )
+        .route(
+            "/api/operator/tickets/{number}/supervise",
+            post(operator::supervise),
+        )
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

@@ -20,7 +20,12 @@ fn operator(caller: &Caller) -> Result<Actor, ApiError> {
 }
 
 fn render(state: &AppState, ticket: &Ticket) -> Json<TicketView> {
-    Json(view(ticket, Viewer::Operator, state.service.units(), clock::now()))
+    Json(view(
+        ticket,
+        Viewer::Operator,
+        state.service.units(),
+        clock::now(),
+    ))
 }
 
 pub async fn queue(
@@ -107,7 +112,13 @@ pub async fn refuse_extension(
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<TicketView>, ApiError> {
-    act(&state, &caller, &number, TicketAction::RefuseExtension { note: body.text }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::RefuseExtension { note: body.text },
+    )
+    .await
 }
 
 pub async fn reject_objection(
@@ -116,7 +127,13 @@ pub async fn reject_objection(
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<TicketView>, ApiError> {
-    act(&state, &caller, &number, TicketAction::RejectObjection { note: body.text }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::RejectObjection { note: body.text },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -132,7 +149,13 @@ pub async fn merge(
     ApiJson(body): ApiJson<MergeBody>,
 ) -> Result<Json<TicketView>, ApiError> {
     let into = ticket_number(&body.into)?;
-    act(&state, &caller, &number, TicketAction::MergeInto { number: into }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::MergeInto { number: into },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -168,7 +191,13 @@ pub async fn remind(
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<TicketView>, ApiError> {
-    act(&state, &caller, &number, TicketAction::Remind { note: body.text }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::Remind { note: body.text },
+    )
+    .await
 }
 
 pub async fn supervise(
@@ -177,5 +206,11 @@ pub async fn supervise(
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TextBody>,
 ) -> Result<Json<TicketView>, ApiError> {
-    act(&state, &caller, &number, TicketAction::Supervise { note: body.text }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::Supervise { note: body.text },
+    )
+    .await
 }

@@ -60,7 +60,12 @@ pub enum Viewer<'a> {
     Unit(&'a UnitId),
 }
 
-pub fn view(ticket: &Ticket, viewer: Viewer<'_>, units: &Units, now: jiff::Timestamp) -> TicketView {
+pub fn view(
+    ticket: &Ticket,
+    viewer: Viewer<'_>,
+    units: &Units,
+    now: jiff::Timestamp,
+) -> TicketView {
     let d = &ticket.details;
     let h = &ticket.handling;
     let contact = match viewer {
@@ -76,7 +81,10 @@ pub fn view(ticket: &Ticket, viewer: Viewer<'_>, units: &Units, now: jiff::Times
         },
         Viewer::Unit(unit) => {
             let acting = h.lead.as_ref() == Some(unit)
-                && matches!(ticket.status, TicketStatus::Signed | TicketStatus::InProgress);
+                && matches!(
+                    ticket.status,
+                    TicketStatus::Signed | TicketStatus::InProgress
+                );
             Contact {
                 name: d.name.as_deref().map(mask_name),
                 phone: d
@@ -113,7 +121,11 @@ pub fn view(ticket: &Ticket, viewer: Viewer<'_>, units: &Units, now: jiff::Times
         contact,
         lead: h.lead.as_ref().map(|u| u.as_str().to_string()),
         lead_name: h.lead.as_ref().and_then(unit_name),
-        co_handlers: h.co_handlers.iter().map(|u| u.as_str().to_string()).collect(),
+        co_handlers: h
+            .co_handlers
+            .iter()
+            .map(|u| u.as_str().to_string())
+            .collect(),
         deadline: h.deadline.map(clock::display),
         accept_by: h.accept_by.map(clock::display),
         object_by: h.object_by.map(clock::display),

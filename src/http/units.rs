@@ -26,7 +26,9 @@ pub fn ticket_number(raw: &str) -> Result<TicketNumber, ApiError> {
 fn unit_of(caller: &Caller) -> Result<UnitId, ApiError> {
     match caller.role() {
         Role::Unit(id) => Ok(UnitId::new(id.clone())),
-        _ => Err(forbidden("this endpoint is for handling units; use a unit token")),
+        _ => Err(forbidden(
+            "this endpoint is for handling units; use a unit token",
+        )),
     }
 }
 
@@ -53,7 +55,12 @@ pub async fn show(
 ) -> Result<Json<TicketView>, ApiError> {
     let unit = unit_of(&caller)?;
     let ticket = state.service.get_for_unit(ticket_number(&number)?, &unit)?;
-    Ok(Json(view(&ticket, Viewer::Unit(&unit), state.service.units(), clock::now())))
+    Ok(Json(view(
+        &ticket,
+        Viewer::Unit(&unit),
+        state.service.units(),
+        clock::now(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -93,9 +100,19 @@ async fn act(
     let now = clock::now();
     let ticket = state
         .service
-        .act(ticket_number(number)?, action, &Actor::Unit(unit.clone()), now)
+        .act(
+            ticket_number(number)?,
+            action,
+            &Actor::Unit(unit.clone()),
+            now,
+        )
         .await?;
-    Ok(Json(view(&ticket, Viewer::Unit(&unit), state.service.units(), now)))
+    Ok(Json(view(
+        &ticket,
+        Viewer::Unit(&unit),
+        state.service.units(),
+        now,
+    )))
 }
 
 pub async fn sign(
@@ -160,5 +177,11 @@ pub async fn extension(
             format!("`until` must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00: {e}"),
         )
     })?;
-    act(&state, &caller, &number, TicketAction::RequestExtension { reason, until }).await
+    act(
+        &state,
+        &caller,
+        &number,
+        TicketAction::RequestExtension { reason, until },
+    )
+    .await
 }

@@ -11,6 +11,11 @@
 //! Security: the page loads scripts, styles and data from this origin only; it may be framed only
 //! by this origin and `[web] allowed_origins`, and that list is also the only set of foreign
 //! origins the CORS layer lets call the chat API from a browser.
+//!
+//! The handling units' console (`/console`, in [`console`]) is served the same way, with a
+//! stricter policy: it holds a token, so nobody may frame it.
+
+mod console;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +50,7 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
         .route("/assets/{name}", get(asset))
         .route("/widget.js", get(widget))
         .with_state(Arc::new(WebFiles::new(&settings.web.allowed_origins)))
+        .merge(console::routes())
 }
 
 /// Lets the allowed sites call the chat API from their own pages; other origins get no CORS

@@ -45,7 +45,8 @@ pub trait TicketStore: Send + Sync {
     /// Every ticket matching `keep`, in number order.
     fn scan(&self, keep: &mut dyn FnMut(&Ticket) -> bool) -> Result<Vec<Ticket>, StoreError>;
     /// Replaces a ticket and queues messages to the citizen, atomically and durably.
-    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>) -> StoreFuture<'_, ()>;
+    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>)
+    -> StoreFuture<'_, ()>;
 }
 
 /// Messages waiting for delivery to citizens.

@@ -177,7 +177,9 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
 
 fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
     match e {
-        sled::transaction::TransactionError::Abort(()) => StoreError::Io("transaction aborted".into()),
+        sled::transaction::TransactionError::Abort(()) => {
+            StoreError::Io("transaction aborted".into())
+        }
         sled::transaction::TransactionError::Storage(e) => io_error(e),
     }
 }
@@ -276,7 +278,11 @@ impl TicketStore for SledStore {
         Ok(out)
     }
 
-    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>) -> StoreFuture<'_, ()> {
+    fn save_with_outbox(
+        &self,
+        ticket: Ticket,
+        messages: Vec<OutboxMessage>,
+    ) -> StoreFuture<'_, ()> {
         self.write(move |trees| {
             use sled::Transactional;
             let mut numbered = Vec::with_capacity(messages.len());

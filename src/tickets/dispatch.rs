@@ -62,13 +62,14 @@ impl DispatchRules {
         let file = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DispatchRules::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(DispatchRules::default());
+            }
             Err(source) => return Err(ConfigError::Read { file, source }),
         };
         let parsed: DispatchFile = parse_toml(&file, &text)?;
-        DispatchRules::validated(parsed.rule, units).map_err(|message| {
-            ConfigError::Semantic(format!("{file}: {message}"))
-        })
+        DispatchRules::validated(parsed.rule, units)
+            .map_err(|message| ConfigError::Semantic(format!("{file}: {message}")))
     }
 
     pub fn validated(rules: Vec<DispatchRule>, units: &Units) -> Result<DispatchRules, String> {
@@ -77,7 +78,11 @@ impl DispatchRules {
             if let Some(u) = rule.co_handlers.iter().find(|u| !units.contains(u)) {
                 return Err(format!("rule {}: unknown co-handler `{u}`", rule.id));
             }
-            if let Some(c) = rule.categories.iter().find(|c| Category::from_label(c).is_none()) {
+            if let Some(c) = rule
+                .categories
+                .iter()
+                .find(|c| Category::from_label(c).is_none())
+            {
                 return Err(format!("rule {}: unknown category `{c}`", rule.id));
             }
             if let Some(u) = &rule.urgency
@@ -105,7 +110,10 @@ impl DispatchRules {
             let keyword = rule.keywords.iter().find(|k| content.contains(k.as_str()));
             let keyword_ok = rule.keywords.is_empty() || keyword.is_some();
             let district_ok = rule.districts.is_empty()
-                || ticket.district.as_ref().is_some_and(|d| rule.districts.contains(d));
+                || ticket
+                    .district
+                    .as_ref()
+                    .is_some_and(|d| rule.districts.contains(d));
             if !(category_ok && keyword_ok && district_ok) {
                 return None;
             }
@@ -115,14 +123,25 @@ impl DispatchRules {
             } else if !rule.categories.is_empty() {
                 why.push(ticket.category.label().to_string());
             }
-            if let Some(d) = ticket.district.as_ref().filter(|_| !rule.districts.is_empty()) {
+            if let Some(d) = ticket
+                .district
+                .as_ref()
+                .filter(|_| !rule.districts.is_empty())
+            {
                 why.push(d.clone());
             }
-            let name = units.get(&rule.lead).map(|u| u.name.as_str()).unwrap_or(&rule.lead);
+            let name = units
+                .get(&rule.lead)
+                .map(|u| u.name.as_str())
+                .unwrap_or(&rule.lead);
             let proposal = Proposal {
                 rule: rule.id,
                 lead: UnitId::new(rule.lead.clone()),
-                co_handlers: rule.co_handlers.iter().map(|u| UnitId::new(u.clone())).collect(),
+                co_handlers: rule
+                    .co_handlers
+                    .iter()
+                    .map(|u| UnitId::new(u.clone()))
+                    .collect(),
                 reason: format!("rule {}: {} → {name}", rule.id, why.join(" + ")),
                 auto: rule.auto,
             };
@@ -158,10 +177,19 @@ mod tests {
     #[test]
     fn the_bundled_rules_propose_a_lead_with_the_reason() {
         let units = units();
-        let rules = DispatchRules::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &units).unwrap();
-        let (p, _) = rules.propose(&ticket("楼下烧烤店噪音太大", Some("南山区")), &units).unwrap();
+        let rules = DispatchRules::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+            &units,
+        )
+        .unwrap();
+        let (p, _) = rules
+            .propose(&ticket("楼下烧烤店噪音太大", Some("南山区")), &units)
+            .unwrap();
         assert_eq!(p.lead.as_str(), "nanshan-urban");
-        assert_eq!(p.reason, "rule 10: 噪音 + 南山区 → 南山区城市管理综合执法局");
+        assert_eq!(
+            p.reason,
+            "rule 10: 噪音 + 南山区 → 南山区城市管理综合执法局"
+        );
         assert!(p.auto);
         assert!(rules.propose(&ticket("想问问天气", None), &units).is_none());
     }
@@ -180,7 +208,10 @@ mod tests {
             urgency: None,
         };
         let err = DispatchRules::validated(vec![rule], &units).unwrap_err();
-        assert!(err.contains("rule 7") && err.contains("never lead"), "{err}");
+        assert!(
+            err.contains("rule 7") && err.contains("never lead"),
+            "{err}"
+        );
         assert!(check_lead(&units, "nanshan-binhe-committee").is_err());
         assert!(check_lead(&units, "nanshan-urban").is_ok());
     }

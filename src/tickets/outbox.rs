@@ -15,7 +15,10 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, broadcast};
 
 use crate::clock;
-use crate::domain::{Channel, ConversationId, OutboundReply, OutboxMessage, Speaker, TranscriptEntry};
+use crate::domain::{
+    Channel, ConversationId, OutboundReply, OutboxMessage, Speaker, TranscriptEntry,
+};
+use crate::engine::locks::StripedLocks;
 use crate::store::{ConversationStore, OutboxStore};
 
 pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
@@ -66,11 +69,14 @@ impl Default for LiveHub {
 pub struct TranscriptDeliverer {
     pub conversations: Arc<dyn ConversationStore>,
     pub hub: LiveHub,
+    /// The engine's conversation locks: a delivery never interleaves with a message being handled.
+    pub locks: Arc<StripedLocks>,
 }
 
 impl Deliverer for TranscriptDeliverer {
     fn deliver<'a>(&'a self, message: &'a OutboxMessage) -> DeliveryFuture<'a> {
         Box::pin(async move {
+            let _turn = self.locks.lock(&message.conversation).await;
             let mut conversation = self
                 .conversations
                 .get(message.conversation)
@@ -87,6 +93,7 @@ impl Deliverer for TranscriptDeliverer {
                     text: message.reply.text.clone(),
                     buttons: message.reply.buttons.clone(),
                     outbox_id: Some(message.id),
+                    ticket: None,
                 });
                 self.conversations
                     .save(conversation)

@@ -47,18 +47,28 @@ impl Scheduler {
             };
             let warned = &ticket.handling.warned;
             let fresh = warned.for_deadline != Some(deadline);
-            let (sent_yellow, sent_red) = if fresh { (false, false) } else { (warned.yellow, warned.red) };
+            let (sent_yellow, sent_red) = if fresh {
+                (false, false)
+            } else {
+                (warned.yellow, warned.red)
+            };
             let action = match self.service.calendar().warning(now, deadline) {
                 Warning::Red if !sent_red => {
                     red += 1;
                     TicketAction::Supervise {
-                        note: self.bots.say("event_red_warning", context! { deadline => clock::display(deadline) }),
+                        note: self.bots.say(
+                            "event_red_warning",
+                            context! { deadline => clock::display(deadline) },
+                        ),
                     }
                 }
                 Warning::Yellow if !sent_yellow => {
                     yellow += 1;
                     TicketAction::Remind {
-                        note: self.bots.say("event_yellow_warning", context! { deadline => clock::display(deadline) }),
+                        note: self.bots.say(
+                            "event_yellow_warning",
+                            context! { deadline => clock::display(deadline) },
+                        ),
                     }
                 }
                 _ => continue,
@@ -97,7 +107,13 @@ impl TicketService {
         now: Timestamp,
     ) -> Result<(), super::ServiceError> {
         let red = matches!(action, TicketAction::Supervise { .. });
-        let mut next = crate::domain::lifecycle::apply(&ticket, action, &Actor::System, now, self.lifecycle())?;
+        let mut next = crate::domain::lifecycle::apply(
+            &ticket,
+            action,
+            &Actor::System,
+            now,
+            self.lifecycle(),
+        )?;
         let warned = &mut next.handling.warned;
         if warned.for_deadline != Some(deadline) {
             *warned = Default::default();

@@ -76,7 +76,11 @@ impl TicketService {
     }
 
     /// A unit sees a ticket only if it leads or co-handles it.
-    pub fn get_for_unit(&self, number: TicketNumber, unit: &UnitId) -> Result<Ticket, ServiceError> {
+    pub fn get_for_unit(
+        &self,
+        number: TicketNumber,
+        unit: &UnitId,
+    ) -> Result<Ticket, ServiceError> {
         let ticket = self.get(number)?;
         if !ticket.handling.involves(unit) {
             return Err(ServiceError::Forbidden(format!(
@@ -90,7 +94,8 @@ impl TicketService {
     /// A new ticket from intake: propose a unit and dispatch at once when the rule is confident.
     pub async fn on_created(&self, ticket: Ticket, now: Timestamp) -> Result<Ticket, ServiceError> {
         let mut ticket = ticket;
-        let Some((proposal, urgency)) = self.parts.rules.propose(&ticket.details, &self.parts.units)
+        let Some((proposal, urgency)) =
+            self.parts.rules.propose(&ticket.details, &self.parts.units)
         else {
             return Ok(ticket);
         };
@@ -105,7 +110,8 @@ impl TicketService {
             co_handlers: proposal.co_handlers.clone(),
             deadlines: self.deadlines(&ticket, now),
         };
-        self.apply_and_save(ticket, action, &Actor::System, now).await
+        self.apply_and_save(ticket, action, &Actor::System, now)
+            .await
     }
 
     fn urgency(&self, ticket: &Ticket) -> Urgency {
@@ -136,8 +142,14 @@ impl TicketService {
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
         check_lead(&self.parts.units, lead.as_str()).map_err(ServiceError::Invalid)?;
-        if let Some(u) = co_handlers.iter().find(|u| !self.parts.units.contains(u.as_str())) {
-            return Err(ServiceError::Invalid(format!("unknown unit `{}`", u.as_str())));
+        if let Some(u) = co_handlers
+            .iter()
+            .find(|u| !self.parts.units.contains(u.as_str()))
+        {
+            return Err(ServiceError::Invalid(format!(
+                "unknown unit `{}`",
+                u.as_str()
+            )));
         }
         let ticket = self.get(number)?;
         let deadlines = self.deadlines(&ticket, now);
@@ -189,7 +201,9 @@ impl TicketService {
         if let TicketAction::MergeInto { number: into } = &action {
             let target = self.get(*into)?;
             if target.number == ticket.number {
-                return Err(ServiceError::Invalid("a ticket cannot be merged into itself".into()));
+                return Err(ServiceError::Invalid(
+                    "a ticket cannot be merged into itself".into(),
+                ));
             }
         }
         self.apply_and_save(ticket, action, actor, now).await
@@ -252,8 +266,15 @@ impl TicketService {
     }
 
     /// Tickets a unit leads or co-handles, overdue first, then by deadline.
-    pub fn list_for_unit(&self, unit: &UnitId, now: Timestamp) -> Result<Vec<Ticket>, ServiceError> {
-        let mut tickets = self.parts.tickets.scan(&mut |t| t.handling.involves(unit))?;
+    pub fn list_for_unit(
+        &self,
+        unit: &UnitId,
+        now: Timestamp,
+    ) -> Result<Vec<Ticket>, ServiceError> {
+        let mut tickets = self
+            .parts
+            .tickets
+            .scan(&mut |t| t.handling.involves(unit))?;
         sort_by_urgency(&mut tickets, now);
         Ok(tickets)
     }
@@ -277,6 +298,10 @@ fn sort_by_urgency(tickets: &mut [Ticket], now: Timestamp) {
     tickets.sort_by_key(|t| {
         let deadline = t.handling.deadline;
         let overdue = deadline.is_some_and(|d| d < now);
-        (!overdue, deadline.unwrap_or(Timestamp::MAX), t.details.created_at)
+        (
+            !overdue,
+            deadline.unwrap_or(Timestamp::MAX),
+            t.details.created_at,
+        )
     });
 }

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hotline::auth::Role;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::helpers::{spawn_app, spawn_app_in, test_settings};
+use crate::helpers::{create_token, spawn_app, spawn_app_in, test_settings};
 
 /// Longest wait for anything the page should show.
 const WAIT: Duration = Duration::from_secs(20);
@@ -71,10 +72,15 @@ async fn a_problem_described_on_the_page_shows_its_ticket_number() {
         "{number}"
     );
     let card = browser
-        .js("return document.querySelector('#log .ticket').innerText")
+        .js("const card = document.querySelector('#log .ticket');
+             return [card.innerText, card.querySelector('.ticket-status').innerText]")
         .await;
-    let card = card.as_str().unwrap_or_default();
-    assert!(card.contains("工单号") && card.contains("已受理"), "{card}");
+    let (text, status) = (card[0].as_str().unwrap_or_default(), &card[1]);
+    assert!(text.contains(&format!("工单号 {number}")), "{text}");
+    assert!(
+        status.as_str().is_some_and(|s| !s.is_empty()),
+        "the card shows the ticket's status: {text}"
+    );
     browser.screenshot("ticket").await;
     browser.close().await;
     app.stop().await;
@@ -176,6 +182,59 @@ async fn clicking_a_reply_button_sends_it_and_a_new_reply_appears() {
         last.as_str().unwrap_or_default().contains("msg-hotline"),
         "the reply should come last: {last}"
     );
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_unit_s_answer_appears_on_the_open_page_without_reloading() {
+    let data = tempfile::tempdir().unwrap();
+    let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
+    let app = spawn_app_in(data, test_settings()).await;
+    let browser = Browser::start().await;
+    browser.open_chat(&app.base).await;
+    browser
+        .say("南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678")
+        .await;
+    let number = browser.answer_until_a_ticket_shows().await;
+
+    let answer = "已约谈店主，晚上10点后停止营业，我们将持续巡查。";
+    let ticket = format!("{}/api/units/tickets/{number}", app.base);
+    for (step, body) in [("sign", json!({})), ("reply", json!({ "text": answer }))] {
+        let response = app
+            .client
+            .post(format!("{ticket}/{step}"))
+            .bearer_auth(&unit)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "{step}: {}",
+            response.text().await.unwrap()
+        );
+    }
+
+    browser
+        .wait_until(
+            "the unit's answer, live",
+            &format!(
+                "const m = document.querySelectorAll('#log .msg-hotline');
+                 return m[m.length - 1].innerText.includes('{answer}')"
+            ),
+        )
+        .await;
+    let shown = browser
+        .js(&format!(
+            "return [...document.querySelectorAll('#log .msg-hotline')]
+                 .filter(m => m.innerText.includes('{answer}')).length"
+        ))
+        .await;
+    assert_eq!(shown, 1, "shown once");
+    browser.assert_no_error_shown().await;
+    browser.screenshot("live").await;
     browser.close().await;
     app.stop().await;
 }
@@ -439,8 +498,8 @@ async fn the_widget_on_an_allowed_site_opens_the_chat_in_a_frame() {
 }
 
 /// Headless Chromium at 360 × 740 with a fresh profile, under its own chromedriver.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     /// Ended when the browser is dropped, after `Drop for Browser` has ended the session.
     _driver: Driver,
     driver_url: String,
@@ -449,7 +508,12 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub(crate) async fn start() -> Browser {
+        Browser::start_sized(360, 740).await
+    }
+
+    /// A viewport of `width` × `height` CSS pixels (a phone's below 600 px wide, else a desktop's).
+    pub(crate) async fn start_sized(width: u32, height: u32) -> Browser {
         let chromium = program("HOTLINE_CHROMIUM", "chromium");
         let chromedriver = program("HOTLINE_CHROMEDRIVER", "chromedriver");
         let profile = tempfile::tempdir().unwrap();
@@ -471,13 +535,13 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=360,740",
+                    "--disable-component-update", "--disable-sync", format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
                 // Chromium keeps desktop windows at least 500 px wide; a phone's viewport is
                 // emulated (and `width=device-width` honoured) so the page really gets 360 px.
                 "mobileEmulation": {
-                    "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 1.0, "mobile": true, "touch": false },
+                    "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "mobile": width < 600, "touch": false },
                 },
             },
         });
@@ -501,7 +565,7 @@ impl Browser {
     }
 
     /// Opens the chat page and waits for the welcome.
-    async fn open_chat(&self, base: &str) {
+    pub(crate) async fn open_chat(&self, base: &str) {
         self.client.goto(&format!("{base}/")).await.unwrap();
         self.wait_until(
             "the welcome message",
@@ -512,7 +576,7 @@ impl Browser {
     }
 
     /// Types `text`, presses Enter, and waits until it is sent and answered.
-    async fn say(&self, text: &str) {
+    pub(crate) async fn say(&self, text: &str) {
         let sent = self.count(CITIZEN_MESSAGES).await;
         let input = self.client.find(Locator::Id("input")).await.unwrap();
         input
@@ -531,7 +595,7 @@ impl Browser {
 
     /// Answers the hotline's questions (district, address, phone, confirmation…) as a citizen
     /// would, until a ticket card shows; returns its number.
-    async fn answer_until_a_ticket_shows(&self) -> String {
+    pub(crate) async fn answer_until_a_ticket_shows(&self) -> String {
         const ANSWERS: &[(&str, &str)] = &[
             ("核对", "确认"),
             ("确认", "确认"),
@@ -563,7 +627,7 @@ impl Browser {
         );
     }
 
-    async fn session_id(&self) -> String {
+    pub(crate) async fn session_id(&self) -> String {
         let id = self
             .js("return localStorage.getItem('hotline.session')")
             .await;
@@ -572,7 +636,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn assert_no_error_shown(&self) {
+    pub(crate) async fn assert_no_error_shown(&self) {
         let shown = self
             .js("return [document.getElementById('status').innerText,
                          document.querySelectorAll('.notice-error').length]")
@@ -580,11 +644,11 @@ impl Browser {
         assert_eq!(shown, json!(["", 0]), "the citizen should see no error");
     }
 
-    async fn count(&self, script: &str) -> u64 {
+    pub(crate) async fn count(&self, script: &str) -> u64 {
         self.js(script).await.as_u64().unwrap_or_default()
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub(crate) async fn js(&self, script: &str) -> Value {
         self.client
             .execute(script, Vec::new())
             .await
@@ -592,7 +656,7 @@ impl Browser {
     }
 
     /// Polls `script` until it returns something other than null or false.
-    async fn wait_until(&self, what: &str, script: &str) -> Value {
+    pub(crate) async fn wait_until(&self, what: &str, script: &str) -> Value {
         let deadline = Instant::now() + WAIT;
         loop {
             let value = self.js(script).await;
@@ -613,7 +677,7 @@ impl Browser {
     }
 
     /// Saves a PNG to `$HOTLINE_SCREENSHOTS/<name>.png` when that variable is set.
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let Some(dir) = std::env::var_os("HOTLINE_SCREENSHOTS") else {
             return;
         };
@@ -622,7 +686,7 @@ impl Browser {
     }
 
     /// Ends the session (Chromium quits) and the driver.
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let client = self.client.clone();
         if client.close().await.is_ok() {
             self.session = None;

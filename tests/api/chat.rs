@@ -46,7 +46,10 @@ async fn a_message_the_knowledge_base_cannot_answer_becomes_a_ticket_with_a_digi
     assert!(reply_text(&response).contains(&number));
     // The street-light rule for 西城区 is confident: the ticket is dispatched at once.
     assert_eq!(response["ticket"]["status"], "已派遣");
-    assert!(reply_text(&response).contains("西城区城市管理综合执法局"), "{response}");
+    assert!(
+        reply_text(&response).contains("西城区城市管理综合执法局"),
+        "{response}"
+    );
     app.stop().await;
 }
 

@@ -1,5 +1,6 @@
-//! The web chat's files over HTTP: types, caching, security headers, framing and CORS rules.
-//! (What the page does is in `browser.rs`.)
+//! The web chat's files over HTTP: types, caching, security headers, framing and CORS rules;
+//! the units' console page and the API description too. (What the pages do is in `browser.rs`
+//! and `console.rs`.)
 
 use reqwest::header::HeaderMap;
 
@@ -173,5 +174,60 @@ async fn only_allowed_sites_may_frame_the_chat_and_call_the_api_from_a_browser()
         header(created.headers(), "access-control-allow-origin"),
         SITE
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_console_is_never_framed_and_loads_nothing_from_elsewhere() {
+    let app = spawn_app().await;
+    let response = reqwest::get(format!("{}/console", app.base)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let html = response.text().await.unwrap();
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+    let policy = header(&headers, "content-security-policy");
+    assert!(policy.ends_with("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        policy.contains("script-src 'self';") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    assert_eq!(header(&headers, "x-frame-options"), "DENY");
+    assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+    assert!(html.contains(r#"<html lang="zh-CN">"#), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside resources"
+    );
+
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/console/assets/console.js?v="))
+        .unwrap_or_else(|| panic!("no versioned script: {html}"));
+    let script = reqwest::get(format!("{}{script}", app.base)).await.unwrap();
+    assert_eq!(
+        header(script.headers(), "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        header(script.headers(), "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_api_description_is_served_as_yaml() {
+    let app = spawn_app().await;
+    let response = reqwest::get(format!("{}/openapi.yaml", app.base))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(response.headers(), "content-type"),
+        "application/yaml"
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("openapi: 3.1"), "{text:.80}");
+    assert!(text.contains("/api/units/tickets/{number}/sign:"));
     app.stop().await;
 }

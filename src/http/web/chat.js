@@ -176,13 +176,22 @@
     el.log.scrollTop = toEnd ? bottom : Math.min(Math.max(nodes[0].offsetTop - 8, 0), bottom);
   }
 
+  // A reply that opened, joined or answered about a ticket is followed by the ticket's card.
   function showEntries(entries, toEnd) {
-    reveal(entries.map(renderEntry), toEnd);
+    reveal(entries.flatMap((entry) => {
+      const card = ticketCard(entry.ticket, '工单信息');
+      return card ? [renderEntry(entry), card] : [renderEntry(entry)];
+    }), toEnd);
     state.shown += entries.length;
   }
 
   function showTicket(ticket, title) {
-    if (!ticket || !ticket.number) return;
+    const card = ticketCard(ticket, title);
+    if (card) reveal([card]);
+  }
+
+  function ticketCard(ticket, title) {
+    if (!ticket || !ticket.number) return null;
     const card = make('div', 'ticket');
     card.appendChild(make('p', 'ticket-title', title));
     const line = card.appendChild(make('p', 'ticket-line'));
@@ -193,7 +202,7 @@
       line.appendChild(make('span', 'ticket-status', ticket.status));
     }
     card.appendChild(make('p', 'ticket-tip', '请记下工单号，方便查询办理进度。'));
-    reveal([card]);
+    return card;
   }
 
   function showNotice(text, kind) {
@@ -279,13 +288,14 @@
         pending.remove();
         pending = null;
         try {
+          // A new ticket, one the matter joined (并单), or one asked about: the transcript's
+          // entry names it, and its card follows the reply.
           await sync();
         } catch (_) {
           showEntries([{ from: 'citizen', text, buttons: [] }]);
           showEntries((response.replies || []).map((r) => ({ from: 'hotline', ...r })));
+          showTicket(response.ticket, '工单信息');
         }
-        // A new ticket, one the matter joined (并单), or one asked about: the reply says which.
-        showTicket(response.ticket, '工单信息');
       } catch (error) {
         if (pending) pending.remove();
         if (fromInput) restoreInput(text);
@@ -359,6 +369,10 @@
         }
         showTicket(reply.ticket, '工单办理进度');
       }).catch(() => {});
+    });
+    // The server fell behind and dropped events: the transcript has them all.
+    source.addEventListener('resync', () => {
+      if (state.events === source) serially(() => sync()).catch(() => {});
     });
     source.addEventListener('error', () => {
       if (state.events !== source) return;
