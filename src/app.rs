@@ -113,9 +113,20 @@ pub fn build_ticket_service(
     ))
 }
 
-impl Application {
-    /// Opens the store, loads content and binds the listener (port 0 picks a free port).
-    pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
+/// Everything but the listener: what `serve` runs and what `hotline chat` talks to.
+pub struct Core {
+    pub store: Arc<SledStore>,
+    pub kb: Arc<KnowledgeBase>,
+    pub engine: Arc<Engine>,
+    pub service: Arc<TicketService>,
+    pub hub: LiveHub,
+    pub outbox: OutboxWorker,
+    pub scheduler: Scheduler,
+}
+
+impl Core {
+    /// Opens the store and loads content, rules and templates.
+    pub fn build(settings: &Settings, paths: &Paths) -> anyhow::Result<Core> {
         let store = Arc::new(open_store(&paths.data)?);
         let kb = Arc::new(load_knowledge(&settings)?);
         let bots = Arc::new(
@@ -146,7 +157,7 @@ impl Application {
             bots.clone(),
             outbox_ready.clone(),
         )?);
-        let engine = Engine::new(
+        let engine = Arc::new(Engine::new(
             service.clone(),
             kb.clone(),
             Arc::new(classifier),
@@ -163,7 +174,7 @@ impl Application {
                 intake: settings.intake.clone(),
                 time_limits: settings.time_limits.clone(),
             },
-        );
+        ));
         let hub = LiveHub::new();
         let web: Arc<dyn Deliverer> = Arc::new(TranscriptDeliverer {
             conversations: store.clone(),
@@ -181,6 +192,22 @@ impl Application {
             bots,
             every: Duration::from_secs(settings.server.scheduler_interval_secs),
         };
+        Ok(Core {
+            store,
+            kb,
+            engine,
+            service,
+            hub,
+            outbox,
+            scheduler,
+        })
+    }
+}
+
+impl Application {
+    /// Opens the store, loads content and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
+        let core = Core::build(&settings, paths)?;
         let (stopping, stopping_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.server.listen)
             .await
@@ -188,17 +215,17 @@ impl Application {
         Ok(Application {
             listener,
             state: AppState {
-                engine: Arc::new(engine),
-                kb,
-                tokens: store.clone(),
-                service,
-                hub,
+                engine: core.engine,
+                kb: core.kb,
+                tokens: core.store.clone(),
+                service: core.service,
+                hub: core.hub,
                 stopping: stopping_rx,
             },
-            store,
+            store: core.store,
             settings,
-            outbox,
-            scheduler,
+            outbox: core.outbox,
+            scheduler: core.scheduler,
             stopping,
         })
     }

@@ -414,3 +414,62 @@ fn revoke_token(paths: &Paths, id: &str) -> anyhow::Result<ExitCode> {
     println!("revoked {id}");
     Ok(ExitCode::SUCCESS)
 }
+
+/// `hotline chat`: a conversation with the engine in the terminal. Buttons are shown as numbered
+/// options; typing the number sends the button. `/quit` or end of input leaves.
+pub fn chat(settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
+    use hotline::domain::{Button, Channel, InboundMessage};
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the runtime")?;
+    let core = hotline::app::Core::build(settings, paths)?;
+    let engine = core.engine.clone();
+    let result: anyhow::Result<()> = runtime.block_on(async {
+        let conversation = engine.start(Channel::Web).await?;
+        let show = |text: &str, buttons: &[Button]| {
+            println!("热线> {text}");
+            for (i, b) in buttons.iter().enumerate() {
+                println!("      [{}] {}", i + 1, b.label);
+            }
+        };
+        for entry in &conversation.transcript {
+            show(&entry.text, &entry.buttons);
+        }
+        let mut last_buttons: Vec<Button> = Vec::new();
+        let stdin = std::io::stdin();
+        loop {
+            print!("市民> ");
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line)? == 0 || line.trim() == "/quit" {
+                break;
+            }
+            let mut text = line.trim().to_string();
+            if let Ok(n) = text.parse::<usize>()
+                && (1..=last_buttons.len()).contains(&n)
+            {
+                text = last_buttons[n - 1].payload.clone();
+            }
+            let output = engine
+                .handle(InboundMessage {
+                    channel: Channel::Web,
+                    conversation: conversation.id,
+                    text,
+                })
+                .await;
+            match output {
+                Ok(output) => {
+                    last_buttons.clear();
+                    for reply in &output.replies {
+                        show(&reply.text, &reply.buttons);
+                        last_buttons.clone_from(&reply.buttons);
+                    }
+                }
+                Err(e) => println!("热线> （{e}）"),
+            }
+        }
+        Ok(())
+    });
+    drop(engine);
+    core.store.close()?;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -44,6 +44,8 @@ enum Command {
     Tickets(cli::TicketsCommand),
     /// Classify messages (JSON lines on stdin), measure with --eval, or retrain with `train`.
     Classify(hotline::classify::cli::ClassifyArgs),
+    /// Talk to the engine in the terminal (for knowledge editors and trying things out).
+    Chat,
     /// Handling units and their access tokens.
     #[command(subcommand)]
     Units(cli::UnitsCommand),
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tickets(command) => cli::tickets(command, &paths),
         Command::Classify(args) => hotline::classify::cli::run(args, &settings.knowledge.dir),
         Command::Units(command) => cli::units(command, &paths),
+        Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
     }
 }

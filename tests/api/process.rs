@@ -109,3 +109,28 @@ fn a_broken_config_file_stops_start_up_with_file_line_and_key() {
     assert!(stderr.contains("hotline.toml:3:"), "{stderr}");
     assert!(stderr.contains("body_limt_bytes"), "{stderr}");
 }
+
+#[test]
+fn hotline_chat_talks_to_the_engine_in_the_terminal_and_numbers_pick_buttons() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = hotline_command(data.path())
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("身份证丢了怎么补办\n1\n/quit\n".as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("【身份证丢了怎么补办？】"), "{stdout}");
+    assert!(stdout.contains("[1] 有帮助"), "{stdout}");
+    assert!(stdout.contains("感谢您的反馈"), "button 1 was sent as 有帮助: {stdout}");
+}
