@@ -12,49 +12,10 @@
 use aho_corasick::AhoCorasick;
 
 use super::ClassifyError;
+use super::assessment::{Assessment, Hazard};
+use super::context;
 use super::homophone::Homophones;
 use super::lexicon::{self, Strength};
-
-/// What kind of danger; the order is the order in which their numbers are listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Hazard {
-    Fire,
-    Explosion,
-    TrafficAccident,
-    Crime,
-    GasLeak,
-    Trapped,
-    Drowning,
-    Suicide,
-    Medical,
-}
-
-impl Hazard {
-    /// The emergency numbers for this hazard, the one to call first leading.
-    pub fn numbers(self) -> &'static [&'static str] {
-        match self {
-            Hazard::Fire | Hazard::Explosion | Hazard::GasLeak | Hazard::Trapped => &["119"],
-            Hazard::TrafficAccident => &["122"],
-            Hazard::Crime | Hazard::Suicide => &["110"],
-            Hazard::Drowning => &["119", "120"],
-            Hazard::Medical => &["120"],
-        }
-    }
-
-    fn cue(self) -> &'static str {
-        match self {
-            Hazard::Fire => "cue:hazard:fire",
-            Hazard::Explosion => "cue:hazard:explosion",
-            Hazard::TrafficAccident => "cue:hazard:traffic",
-            Hazard::Crime => "cue:hazard:crime",
-            Hazard::GasLeak => "cue:hazard:gas",
-            Hazard::Trapped => "cue:hazard:trapped",
-            Hazard::Drowning => "cue:hazard:drowning",
-            Hazard::Suicide => "cue:hazard:suicide",
-            Hazard::Medical => "cue:hazard:medical",
-        }
-    }
-}
 
 /// What a word in the lexicon means when found.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +23,7 @@ enum Meaning {
     Trigger(Hazard, Strength),
     Injury,
     Nobody,
+    Minor,
     Praise,
     Past,
     Resolved,
@@ -76,47 +38,12 @@ enum Meaning {
     Urgent,
     Plea,
 }
-
 /// The lexicon compiled into one automaton.
 pub struct EmergencyRules {
     matcher: AhoCorasick,
     meanings: Vec<Meaning>,
     homophones: Homophones,
 }
-
-/// What the rules saw in one message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Assessment {
-    /// Hazards of live (not negated, not hypothetical) triggers, in number order, no repeats.
-    pub hazards: Vec<Hazard>,
-    /// A live strong trigger.
-    pub strong: bool,
-    /// A live weak trigger.
-    pub weak: bool,
-    /// A trigger was negated or hypothetical in its clause.
-    pub negated: bool,
-    pub injured: bool,
-    pub praise: bool,
-    pub past: bool,
-    pub resolved: bool,
-    pub hypothetical: bool,
-    pub habitual: bool,
-    /// Someone is asked to pay or answer for harm already done (不赔, 给个说法).
-    pub aftermath: bool,
-    /// Someone does not do their job (不管, 不处理).
-    pub complaint: bool,
-    /// The one in trouble seems to be an animal.
-    pub animal: bool,
-    /// The message asks something …
-    pub question: bool,
-    /// … and names a present, particular situation (我, 现在, 有人, 楼下 …).
-    pub live: bool,
-    pub urgent: bool,
-    pub plea: bool,
-    /// The message opens by naming another kind of request (建议, 举报, 请问 …).
-    pub genre_opening: bool,
-}
-
 impl EmergencyRules {
     pub fn new() -> Result<EmergencyRules, ClassifyError> {
         let mut words: Vec<&'static str> = Vec::new();
@@ -136,19 +63,20 @@ impl EmergencyRules {
         );
         add(lexicon::INJURY, Meaning::Injury);
         add(lexicon::NOBODY, Meaning::Nobody);
-        add(lexicon::PRAISE, Meaning::Praise);
-        add(lexicon::PAST, Meaning::Past);
-        add(lexicon::RESOLVED, Meaning::Resolved);
-        add(lexicon::HYPOTHETICAL, Meaning::Hypothetical);
-        add(lexicon::HABITUAL, Meaning::Habitual);
-        add(lexicon::AFTERMATH, Meaning::Aftermath);
-        add(lexicon::COMPLAINT, Meaning::Complaint);
-        add(lexicon::NOT_COMPLAINT, Meaning::NotComplaint);
-        add(lexicon::ANIMAL, Meaning::Animal);
-        add(lexicon::QUESTION, Meaning::Question);
-        add(lexicon::LIVE, Meaning::Live);
-        add(lexicon::URGENT, Meaning::Urgent);
-        add(lexicon::PLEA, Meaning::Plea);
+        add(lexicon::MINOR, Meaning::Minor);
+        add(context::PRAISE, Meaning::Praise);
+        add(context::PAST, Meaning::Past);
+        add(context::RESOLVED, Meaning::Resolved);
+        add(context::HYPOTHETICAL, Meaning::Hypothetical);
+        add(context::HABITUAL, Meaning::Habitual);
+        add(context::AFTERMATH, Meaning::Aftermath);
+        add(context::COMPLAINT, Meaning::Complaint);
+        add(context::NOT_COMPLAINT, Meaning::NotComplaint);
+        add(context::ANIMAL, Meaning::Animal);
+        add(context::QUESTION, Meaning::Question);
+        add(context::LIVE, Meaning::Live);
+        add(context::URGENT, Meaning::Urgent);
+        add(context::PLEA, Meaning::Plea);
         let matcher = AhoCorasick::new(&words).map_err(|e| ClassifyError::Rules(e.to_string()))?;
         let strong = lexicon::TRIGGERS
             .iter()
@@ -177,6 +105,7 @@ impl EmergencyRules {
                 Meaning::Trigger(hazard, strength) => triggers.push((start, end, hazard, strength)),
                 Meaning::Injury => injuries.push((start, end)),
                 Meaning::Nobody => nobody = true,
+                Meaning::Minor => found.minor = true,
                 Meaning::Praise => found.praise = true,
                 Meaning::Past => found.past = true,
                 Meaning::Resolved => found.resolved = true,
@@ -237,98 +166,6 @@ impl EmergencyRules {
         found
     }
 }
-
-impl Assessment {
-    /// Something in the message says the danger is not live: it is over, hypothetical, a
-    /// recurring nuisance, or the message is of another kind.
-    pub fn calmed(&self) -> bool {
-        ((self.praise || self.resolved || self.aftermath) && !self.plea)
-            || ((self.past
-                || self.hypothetical
-                || self.habitual
-                || self.complaint
-                || self.animal
-                || self.genre_opening)
-                && !self.urgent)
-    }
-
-    /// The message decisively says the danger is not live: thanks or a complaint for what is
-    /// over, or a question about emergencies in general. Unlike [`Assessment::calmed`], this
-    /// overrules the model too; a past or hypothetical word is often only background in a real
-    /// emergency (他平时有心脏病，刚才突然倒下了), so the model weighs those.
-    pub fn settled(&self) -> bool {
-        ((self.praise || self.resolved || self.aftermath) && !self.plea) || self.general_question()
-    }
-
-    /// The rules alone decide this is an emergency: a strong trigger, or a weak one with
-    /// someone hurt or a plea for help, and nothing calming.
-    pub fn forces_emergency(&self) -> bool {
-        (self.strong || (self.weak && (self.plea || self.injured)))
-            && !self.calmed()
-            && !self.general_question()
-    }
-
-    /// A question about emergencies in general, not about one happening here: the model
-    /// decides (高层着火了应该往楼上跑还是往楼下跑).
-    pub fn general_question(&self) -> bool {
-        self.question && !self.live
-    }
-
-    /// Emergency numbers, the right one first; 120 follows when someone is hurt. Without a
-    /// recognised hazard: 120 if someone is hurt, else 110 (the police coordinate the others).
-    pub fn numbers(&self) -> Vec<&'static str> {
-        let mut hazards = self.hazards.clone();
-        // Poison already swallowed or wrists cut: the ambulance comes before the police.
-        if hazards.contains(&Hazard::Suicide) && hazards.contains(&Hazard::Medical) {
-            hazards.retain(|h| *h != Hazard::Medical);
-            hazards.insert(0, Hazard::Medical);
-        }
-        let mut numbers: Vec<&'static str> = Vec::new();
-        for number in hazards.iter().flat_map(|h| h.numbers()) {
-            if !numbers.contains(number) {
-                numbers.push(number);
-            }
-        }
-        if self.injured && !numbers.contains(&"120") {
-            numbers.push("120");
-        }
-        if numbers.is_empty() {
-            numbers.push("110");
-        }
-        numbers
-    }
-
-    /// Features for the statistical model.
-    pub fn cues(&self) -> Vec<&'static str> {
-        let flags = [
-            (self.strong, "cue:strong"),
-            (self.weak, "cue:weak"),
-            (self.negated, "cue:negated"),
-            (self.injured, "cue:injured"),
-            (self.praise, "cue:praise"),
-            (self.past, "cue:past"),
-            (self.resolved, "cue:resolved"),
-            (self.hypothetical, "cue:hypothetical"),
-            (self.habitual, "cue:habitual"),
-            (self.aftermath, "cue:aftermath"),
-            (self.complaint, "cue:complaint"),
-            (self.animal, "cue:animal"),
-            (self.general_question(), "cue:general-question"),
-            (self.urgent, "cue:urgent"),
-            (self.plea, "cue:plea"),
-            (self.genre_opening, "cue:genre-opening"),
-            (self.forces_emergency(), "cue:forces-emergency"),
-            (self.calmed(), "cue:calmed"),
-        ];
-        let mut cues: Vec<&'static str> = flags
-            .into_iter()
-            .filter_map(|(on, cue)| on.then_some(cue))
-            .collect();
-        cues.extend(self.hazards.iter().map(|h| h.cue()));
-        cues
-    }
-}
-
 /// The clause before a trigger (back to the last punctuation, at most 4 characters) negates it
 /// or makes it hypothetical.
 fn calmed_in_clause(before: &str) -> bool {
@@ -345,7 +182,7 @@ fn calmed_in_clause(before: &str) -> bool {
     let clause = ["是不是", "害怕", "好怕", "很怕", "可怕"]
         .iter()
         .fold(clause, |c, w| c.replace(w, ""));
-    lexicon::LOCAL_CALM
+    context::LOCAL_CALM
         .split_whitespace()
         .any(|w| clause.contains(w))
 }
@@ -358,7 +195,81 @@ fn opens_with_genre(text: &str) -> bool {
             rest = after.trim_start_matches(|c: char| !c.is_alphanumeric());
         }
     }
-    lexicon::GENRE_OPENINGS
+    context::GENRE_OPENINGS
         .split_whitespace()
         .any(|opening| rest.starts_with(opening))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assess(text: &str) -> Assessment {
+        let rules = EmergencyRules::new().expect("the lexicon compiles");
+        rules.assess(&crate::text::normalize(text))
+    }
+
+    #[test]
+    fn a_live_fire_is_forced_whatever_the_model_thinks() {
+        let a = assess("厨房着火了");
+        assert!(a.forces_emergency());
+        assert_eq!(a.numbers(), vec!["119"]);
+    }
+
+    #[test]
+    fn a_negated_trigger_is_not_live() {
+        let a = assess("楼道有点味道，不过没着火");
+        assert!(!a.strong);
+        assert!(a.negated);
+    }
+
+    #[test]
+    fn a_stove_that_will_not_light_is_not_a_fire() {
+        assert!(!assess("燃气灶打不着火了").forces_emergency());
+    }
+
+    #[test]
+    fn thanks_after_the_fact_calm_a_fire() {
+        let a = assess("前天家里着火，消防员很快就扑灭了，非常感谢");
+        assert!(a.strong && a.settled() && !a.forces_emergency());
+    }
+
+    #[test]
+    fn a_question_about_fire_in_general_is_left_to_the_model() {
+        let a = assess("高层住宅着火了应该往楼上跑还是往楼下跑");
+        assert!(a.general_question() && !a.forces_emergency());
+    }
+
+    #[test]
+    fn a_nuisance_that_happens_every_night_is_not_forced() {
+        assert!(!assess("楼下每天晚上都有人打架吵闹").forces_emergency());
+    }
+
+    #[test]
+    fn a_stuck_lift_with_nobody_inside_is_a_repair() {
+        assert!(!assess("电梯卡在两层中间，里面没人").forces_emergency());
+        assert!(assess("电梯卡在两层中间，里面有人在喊").forces_emergency());
+    }
+
+    #[test]
+    fn a_homophone_typo_still_raises_the_alarm() {
+        let a = assess("着活了，快来人");
+        assert!(a.forces_emergency());
+        assert_eq!(a.numbers()[0], "119");
+    }
+
+    #[test]
+    fn a_robbery_with_someone_hurt_calls_110_then_120() {
+        assert_eq!(assess("有人抢劫，老太太被推倒受伤了").numbers(), vec!["110", "120"]);
+    }
+
+    #[test]
+    fn poison_already_swallowed_calls_the_ambulance_before_the_police() {
+        assert_eq!(assess("我不想活了，刚喝了农药").numbers(), vec!["120", "110"]);
+    }
+
+    #[test]
+    fn a_burning_car_with_the_driver_inside_calls_119_first() {
+        assert_eq!(assess("车祸以后车起火了，司机困在车里").numbers()[0], "119");
+    }
 }

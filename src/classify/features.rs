@@ -11,7 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::ClassifyError;
-use super::emergency::{Assessment, EmergencyRules};
+use super::assessment::Assessment;
+use super::emergency::EmergencyRules;
 use crate::kb::Analyzer;
 use crate::text::{is_han, normalize};
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use pinyin::ToPinyin;
 
-use super::emergency::Hazard;
+use super::assessment::Hazard;
 
 /// Strong triggers indexed by the pinyin of their first two characters.
 pub struct Homophones {

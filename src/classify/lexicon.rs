@@ -1,13 +1,14 @@
-//! The words the emergency rules look for, as data: hazard triggers and the context around them.
+//! The hazard words the emergency rules look for, as data: triggers, injuries, and typo guards.
 //!
 //! Every entry is in the form [`crate::text::normalize`] produces (Simplified, half-width, lower
 //! case). A *strong* trigger names an emergency unambiguously (着火, 抢劫, 没有呼吸) and makes the
 //! message an emergency unless its context calms it; a *weak* one (火灾, 摔倒, 走失) only hints,
 //! feeds the statistical model and picks the number when the model decides it is an emergency. A
 //! *neutral* entry exists to swallow a trigger inside a harmless word: 打不着火 is a stove that
-//! will not light, not a fire. When entries overlap, the longest wins.
+//! will not light, not a fire. When entries overlap, the longest wins. The words around a trigger
+//! that calm or confirm it are in [`super::context`].
 
-use super::emergency::Hazard::{self, *};
+use super::assessment::Hazard::{self, *};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strength {
@@ -91,7 +92,8 @@ pub const TRIGGERS: &[(&str, Hazard, Strength)] = &[
         快报警 在偷东西 在偷车 在偷电动车 在偷钱 要打死 打死我 打死他 打死她 打死人 翻窗户进 \
         翻窗进 翻墙进来 翻进来 不让我出门 拐卖 人贩子 打起来了 动手了 持棍 挟持 投毒 被抢了 \
         在打人 在打老人 在打孩子 在打一个 在打我 在打她 在打他 孩子找不到了 孩子走丢了 孩子丢了 \
-        孩子不见了 小孩不见了 小孩丢了 小孩走丢了 女儿不见了 儿子不见了 求救",
+        孩子不见了 小孩不见了 小孩丢了 小孩走丢了 女儿不见了 儿子不见了 求救 砸玻璃 砸车窗 拖进 \
+        拖上车",
         Crime,
         Strong,
     ),
@@ -99,7 +101,7 @@ pub const TRIGGERS: &[(&str, Hazard, Strength)] = &[
         "\
         砸东西 威胁 敲诈 勒索 不让走 报复 闹事 醉汉 偷拍 扒窃 被偷 小偷 走失 失踪 找不到孩子 \
         联系不上 猥亵 骚扰 打砸 报警 反锁 不见了 露下体 骗走 不理我 一直跟着 陌生人 灌酒 躲在 \
-        传销 孩子走丢 走丢了",
+        传销 孩子走丢 走丢了 都没找到",
         Crime,
         Weak,
     ),
@@ -133,14 +135,15 @@ pub const TRIGGERS: &[(&str, Hazard, Strength)] = &[
         人没出来 还有人在里面 挂在窗户外 挂在阳台外 挂在窗外 爬不出来 车里被锁 窗台外 爬到窗外 \
         爬出窗 翻到窗外 电梯往下掉 电梯一直往下掉 电梯突然往下 电梯急坠 电梯下坠 被压在 人被埋 \
         压在下面 被机器压 腿被压 被压住 下面压着 压着人 压着两个 压着一个 压着几个 到腰了 到胸口 \
-        到脖子 没过头顶 齐腰 电梯里有人 里面有人被困 困着人 卡在两层 破门 还在车里 还在里面",
+        到脖子 没过头顶 齐腰 电梯里有人 里面有人被困 困着人 卡在两层 破门 还在车里 还在里面 决口 \
+        下面有人 坠到底 电梯坠 里面有人在喊",
         Trapped,
         Strong,
     ),
     (
         "\
         迷路 失联 塌了 洪水 被淹 掉进去 出不来 锁在车里 被锁住 锁住了 出不去了 坍塌 倒塌 塌方 \
-        泥石流 山体滑坡 滑坡 淹到 被冲走 冲走了 坠落 压着 压住 被压 地震 山洪",
+        泥石流 山体滑坡 滑坡 淹到 被冲走 冲走了 坠落 压着 压住 被压 地震 山洪 塔吊倒",
         Trapped,
         Weak,
     ),
@@ -182,7 +185,7 @@ pub const TRIGGERS: &[(&str, Hazard, Strength)] = &[
         不太清醒 吞了电池 吞了硬币 吞了磁铁 吞了纽扣 吞了钉 吞了刀片 吞了玻璃 喘不过来 吃了好几片 \
         吃了一把 吃了一大把 正在咬 咬住了 趴在地上不动 趴着不动 地上不动 血一直 脑溢血 脑出血 \
         哮喘发作 大量出血 昏厥 抽风 人没气了 没有脉搏 没脉搏 流产 说不了话 吃错药 夹断 疼得受不了 \
-        痛得受不了",
+        痛得受不了 全是血 满身是血 满脸是血 一身血 叫他不理 叫她不理 叫他不应 叫她不应 叫也不应",
         Medical,
         Strong,
     ),
@@ -214,7 +217,7 @@ pub const TRIGGERS: &[(&str, Hazard, Strength)] = &[
 pub const INJURY: &str = "\
     受伤 受了伤 伤了 伤者 伤员 流血 出血 血流 都是血 骨折 昏迷 晕 起不来 站不起来 动不了 不能动 \
     没呼吸 没有呼吸 没意识 头破 重伤 死人 遇难 伤亡 抽搐 中毒 烧伤 撞伤 砍伤 捅伤 摔伤 被捅 被砍 \
-    被埋 喘不上气 不行了 腿断了 手断了 骨头断了 腿摔断 胳膊断了";
+    被埋 喘不上气 不行了 腿断了 手断了 骨头断了 腿摔断 胳膊断了 全是血 满身是血 满脸是血";
 
 /// Said of the injury words: nobody is hurt.
 pub const NO_INJURY: &str = "\
@@ -225,82 +228,10 @@ pub const NO_INJURY: &str = "\
 pub const NOBODY: &str = "\
     里面没人 里面没有人 没有人被困 没人被困 无人被困 没有被困";
 
-/// A trigger preceded (within a few characters) by one of these is negated or hypothetical:
-/// 没着火, 怕引起火灾, 防止燃气泄漏.
-pub const LOCAL_CALM: &str = "\
-    没 不是 并未 尚未 还未 并无 无人 怕会 生怕 就怕 担心会 容易 可能会 会不会 防止 避免 引起 导致 \
-    引发 以免 预防 万一 如果 假如 要是 防范 谨防 曾经 差点 差一点 险些 怕 防";
-
-/// The whole message praises or thanks someone: an emergency that is over.
-pub const PRAISE: &str = "\
-    感谢 表扬 点赞 致谢 锦旗 好样的 辛苦了 谢谢你们 谢谢他们 谢谢消防 谢谢民警 谢谢医生 来得很快 \
-    来得特别快 来得非常快 很快就到 非常及时 很及时 赞一个 为他们 感激";
-
-/// The message speaks of the past.
-pub const PAST: &str = "\
-    昨天 前天 昨晚 上周 上星期 上个月 上月 去年 前年 前几天 前些天 前段时间 之前 那天 那次 当时 \
-    曾经 以前 上次 几天前 天前 周前 个月前 年前 事后 后来 半个月 住院";
-
-/// The danger is over: only a plea outweighs these.
-pub const RESOLVED: &str = "\
-    已经扑灭 已经灭了 扑灭了 被扑灭 脱离危险 出院 康复 抢救过来 已经处理 已经解决 已经修好 没事了 \
-    转危为安 救出来了 已经送医";
-
-/// The message asks about rules, prevention, money or procedure, not about a live danger.
-pub const HYPOTHETICAL: &str = "\
-    如果 万一 假如 假设 一旦 平时 怎样预防 如何预防 预防 防范 防止 逃生知识 逃生演练 逃生技巧 \
-    逃生通道 演练 演习 培训 讲座 宣传 知识 须知 常识 规定 标准 政策 需要什么 需要哪些 怎么申请 \
-    申请 报销 赔偿 赔钱 不赔 理赔 保险 认定 鉴定 处理结果 费用 收费 多少钱 隐患 安全检查 安检 \
-    灭火器 灭火毯 消防通道 消防栓 科普 误报 医药费 复查 后遗症 罚款 扣分 补贴 定损 营业执照 许可 \
-    安全教育 怎么投诉 误工费 怎么算 私了 协议书 责任划分 堵车 医疗费 垫付 由谁 谁负责 谁出 谁承担 \
-    处理吗 遇到 应该先 还是先 急救方法 怎么急救 的话";
-
-/// Things that happen again and again are nuisances for a ticket, not emergencies.
-pub const HABITUAL: &str = "\
-    经常 总是 老是 每次 每天 天天 时常 有时候 有时 长期 常年 一到晚上 每晚 每周 多次 好几次 屡次 \
-    频繁";
-
-/// Someone is blamed for harm already done and asked to pay or answer for it: a complaint about
-/// the aftermath. Only a plea outweighs these.
-pub const AFTERMATH: &str = "\
-    不赔 不承认 不负责 推卸 不认账 要求赔 讨说法 给个说法 承担责任 不给赔 只给了 不给认 要个说法 \
-    讨个说法";
-
-/// Someone does not do their job (不管, 不理, 不处理): a complaint, unless the danger is live.
-pub const COMPLAINT: &str = "\
-    不理 不关他们 不关我们 几次都 不来修 态度 不处理 没人管 要求公司 不管不问 都不管 也不管 \
-    就不管 不管了 不管事 说不管 物业不管 不管";
-
-/// Phrases that hold a complaint word without complaining (喷药也不管用, 不管怎样).
-pub const NOT_COMPLAINT: &str = "\
-    不管用 不管怎么 不管怎样 不管是 不管多 不管有没有 不管什么";
-
-/// The one in trouble is an animal: a task for a rescue service, not an emergency number.
-pub const ANIMAL: &str = "\
-    有只 一只 流浪猫 流浪狗 小猫 小狗 小鸟 猫咪 狗狗 宠物 鸽子 电鱼 小鱼 鱼塘";
-
-/// Live words: the danger is happening now and someone must come.
-pub const URGENT: &str = "\
-    快来 快点 快派 快叫 赶快 赶紧 马上 立即 立刻 请快 速来 正在 现在 刚才 刚刚 还在 越来越 来人 \
-    快救 急死 危险 吓死 害怕 帮帮 着急 急疯 很急 急需 救命 快报警 速派 请速";
-
-/// Urgency strong enough to outweigh words of thanks (a plea, not a report).
-pub const PLEA: &str = "\
-    快来 赶快派 赶紧派 马上派 请马上 请立即 速来 快救 救命 来人啊 快报警 速派 请速 请赶快";
-
-/// Openings that announce another kind of message (a proposal, a report, a question).
-pub const GENRE_OPENINGS: &str = "\
-    建议 我建议 举报 我要举报 实名举报 投诉 我要投诉 表扬 我要表扬 感谢 希望 呼吁";
-
-/// The message asks something.
-pub const QUESTION: &str = "\
-    吗 怎么 如何 什么 哪 ? 是否 还是 多少 能否 可以 谁";
-
-/// Words that anchor a message in a present, particular situation; a question without any
-/// of them is about emergencies in general (高层着火了应该往楼上跑还是往楼下跑).
-pub const LIVE: &str = "\
-    我 咱 家里 这里 这边 现在 刚才 刚刚 正在 快 有人 有个 对面 隔壁 门口 路上 邻居 怎么办 咋办 \
-    还在 派 来人 过来 赶紧 马上 帮帮 120 110 119 122 救命";
+/// Nobody is hurt, or only slightly: signs of danger are not enough for 紧急.
+pub const MINOR: &str = "\
+    没受伤 没有受伤 人没事 没人受伤 都没受伤 擦破 擦伤 皮外伤 小伤 不严重 没什么大碍 没大碍 \
+    人都没事 都没事";
 
 /// Real words that sound like a strong trigger but for one character (大人 for 打人, 自然 for
 /// 自燃, 家住 for 夹住): found in jieba's dictionary, they are never read as typos.

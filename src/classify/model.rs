@@ -34,10 +34,10 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             epochs: 30,
-            learning_rate: 0.5,
-            decay: 0.2,
+            learning_rate: 1.0,
+            decay: 0.05,
             l2: 1e-5,
-            min_count: 2,
+            min_count: 3,
         }
     }
 }

@@ -100,3 +100,54 @@ async fn the_history_of_a_session_holds_both_sides_in_order() {
     assert!(messages.len() >= 3);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn messages_of_one_conversation_are_handled_one_at_a_time_and_none_is_lost() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let session = app.new_session().await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let app = app.clone();
+        let session = session.clone();
+        tasks.push(tokio::spawn(async move {
+            app.say(&session, &format!("第{i}个问题：公积金怎么查余额")).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let history = app.history(&session).await;
+    let citizen: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "citizen")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(citizen.len(), 10, "{citizen:?}");
+    // Each citizen message is directly followed by its own replies.
+    let messages = history["messages"].as_array().unwrap();
+    for (i, m) in messages.iter().enumerate() {
+        if m["from"] == "citizen" {
+            assert_eq!(messages[i + 1]["from"], "hotline", "{history}");
+        }
+    }
+    std::sync::Arc::into_inner(app).unwrap().stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_draft_is_offered_for_resumption_and_resumes_where_it_was() {
+    let mut settings = crate::helpers::test_settings();
+    settings.intake.resume_prompt_minutes = 0;
+    let app = crate::helpers::spawn_app_in(tempfile::tempdir().unwrap(), settings).await;
+    let session = app.new_session().await;
+    let first = app.say(&session, "北湖区湖滨路的路灯坏了好几盏，晚上很黑").await;
+    assert!(reply_text(&first).contains("联系电话"), "{first}");
+    let later = app.say(&session, "13812345678").await;
+    let text = reply_text(&later);
+    assert!(text.contains("未提交的诉求") && text.contains("湖滨路"), "{text}");
+    let resumed = app.say(&session, "继续").await;
+    let text = reply_text(&resumed);
+    assert!(text.contains("接着登记") && text.contains("联系电话"), "{text}");
+    app.stop().await;
+}
