@@ -1,6 +1,6 @@
 //! The real binary: restart, SIGTERM, a second process on the same store, broken config.
 
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -133,4 +133,45 @@ fn hotline_chat_talks_to_the_engine_in_the_terminal_and_numbers_pick_buttons() {
     assert!(stdout.contains("【身份证丢了怎么补办？】"), "{stdout}");
     assert!(stdout.contains("[1] 有帮助"), "{stdout}");
     assert!(stdout.contains("感谢您的反馈"), "button 1 was sent as 有帮助: {stdout}");
+}
+
+#[test]
+fn a_full_conversation_with_a_phone_and_a_name_leaves_neither_in_the_logs() {
+    let data = tempfile::tempdir().unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = hotline_command(data.path())
+        .env("RUST_LOG", "debug")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().trim_start_matches("hotline listening on ").to_string();
+    let session = post(&base, "/api/chat/sessions", None)["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let messages = format!("/api/chat/sessions/{session}/messages");
+    for text in [
+        "我叫王小明，南山区海景路5号楼下烧烤店太吵了，电话13987654321",
+        "确认",
+        "查询1000003",
+    ] {
+        post(&base, &messages, Some(json!({ "text": text })));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logs.contains("serving"), "logging was on: {logs}");
+    for secret in ["13987654321", "王小明", "小明"] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
 }
