@@ -128,7 +128,7 @@ impl Core {
     /// Opens the store and loads content, rules and templates.
     pub fn build(settings: &Settings, paths: &Paths) -> anyhow::Result<Core> {
         let store = Arc::new(open_store(&paths.data)?);
-        let kb = Arc::new(load_knowledge(&settings)?);
+        let kb = Arc::new(load_knowledge(settings)?);
         let bots = Arc::new(
             Bots::load(&settings.bots.dir)
                 .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?,
@@ -151,7 +151,7 @@ impl Core {
         }
         let outbox_ready = Arc::new(Notify::new());
         let service = Arc::new(build_ticket_service(
-            &settings,
+            settings,
             paths,
             store.clone(),
             bots.clone(),

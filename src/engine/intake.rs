@@ -400,9 +400,13 @@ fn last_activity(turn: &Turn<'_>) -> jiff::Timestamp {
         .unwrap_or(turn.now)
 }
 
-/// Same category and either the same place or mostly the same words.
+/// Compatible categories and either the same place or mostly the same words. A matter raised
+/// again often comes back angrier (求助 → 投诉): those still count as the same matter.
 fn same_matter(existing: &NewTicket, draft: &Draft) -> bool {
-    if existing.category != draft.category {
+    let problem = |c: Category| matches!(c, Category::Help | Category::Complaint | Category::Report);
+    let compatible = existing.category == draft.category
+        || (problem(existing.category) && problem(draft.category));
+    if !compatible {
         return false;
     }
     let same_place = existing.address.is_some()

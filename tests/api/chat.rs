@@ -102,6 +102,29 @@ async fn the_history_of_a_session_holds_both_sides_in_order() {
 }
 
 #[tokio::test]
+async fn the_history_names_the_ticket_on_the_reply_that_opened_it_with_its_status_now() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    app.say(
+        &session,
+        "南山区海景路3号楼下烧烤店噪音扰民，电话13812345678",
+    )
+    .await;
+    let opened = app.say(&session, "确认").await;
+    let history = app.history(&session).await;
+    let messages = history["messages"].as_array().unwrap();
+    let named: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m.get("ticket").is_some())
+        .collect();
+    assert_eq!(named.len(), 1, "only the reply that opened it: {history}");
+    assert_eq!(messages.last(), Some(named[0]), "{history}");
+    assert_eq!(named[0]["ticket"], opened["ticket"], "number and status");
+    assert_eq!(named[0]["ticket"]["status"], "已派遣");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn messages_of_one_conversation_are_handled_one_at_a_time_and_none_is_lost() {
     let app = std::sync::Arc::new(spawn_app().await);
     let session = app.new_session().await;
@@ -110,7 +133,8 @@ async fn messages_of_one_conversation_are_handled_one_at_a_time_and_none_is_lost
         let app = app.clone();
         let session = session.clone();
         tasks.push(tokio::spawn(async move {
-            app.say(&session, &format!("第{i}个问题：公积金怎么查余额")).await
+            app.say(&session, &format!("第{i}个问题：公积金怎么查余额"))
+                .await
         }));
     }
     for t in tasks {
@@ -141,13 +165,21 @@ async fn an_idle_draft_is_offered_for_resumption_and_resumes_where_it_was() {
     settings.intake.resume_prompt_minutes = 0;
     let app = crate::helpers::spawn_app_in(tempfile::tempdir().unwrap(), settings).await;
     let session = app.new_session().await;
-    let first = app.say(&session, "北湖区湖滨路的路灯坏了好几盏，晚上很黑").await;
+    let first = app
+        .say(&session, "北湖区湖滨路的路灯坏了好几盏，晚上很黑")
+        .await;
     assert!(reply_text(&first).contains("联系电话"), "{first}");
     let later = app.say(&session, "13812345678").await;
     let text = reply_text(&later);
-    assert!(text.contains("未提交的诉求") && text.contains("湖滨路"), "{text}");
+    assert!(
+        text.contains("未提交的诉求") && text.contains("湖滨路"),
+        "{text}"
+    );
     let resumed = app.say(&session, "继续").await;
     let text = reply_text(&resumed);
-    assert!(text.contains("接着登记") && text.contains("联系电话"), "{text}");
+    assert!(
+        text.contains("接着登记") && text.contains("联系电话"),
+        "{text}"
+    );
     app.stop().await;
 }

@@ -151,6 +151,33 @@ async fn a_clerk_signs_answers_and_closes_a_ticket_in_the_console_and_the_citize
         phone, true,
         "the lead sees the full number once it has signed"
     );
+    // An extension ending before the current deadline: the server's 409, shown in Chinese.
+    click(&browser, "button.action-toggle[data-action='extension']").await;
+    browser
+        .js(
+            "const f = document.querySelector(\"form[data-action='extension']\");
+             f.elements.reason.value = '需协调市场监管部门联合执法';
+             f.elements.until.value = new Date(Date.now() + 864e5).toISOString().slice(0, 16);
+             f.querySelector('button[type=submit]').click()",
+        )
+        .await;
+    let refused = browser
+        .wait_until(
+            "the refusal",
+            "const e = document.querySelector(\"form[data-action='extension'] .error\");
+             return e && !e.hidden && e.innerText",
+        )
+        .await;
+    let refused = refused.as_str().unwrap_or_default();
+    assert!(
+        refused.starts_with("申请延期未成功：此操作不符合办理规则"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("after the current deadline"),
+        "the server's words: {refused}"
+    );
+
     let answer = "已约谈店主，晚上10点后停止营业，我们将持续巡查。";
     act(&browser, "reply", Some(answer), "已答复").await;
     act(

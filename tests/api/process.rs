@@ -128,11 +128,18 @@ fn hotline_chat_talks_to_the_engine_in_the_terminal_and_numbers_pick_buttons() {
         .write_all("身份证丢了怎么补办\n1\n/quit\n".as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("【身份证丢了怎么补办？】"), "{stdout}");
     assert!(stdout.contains("[1] 有帮助"), "{stdout}");
-    assert!(stdout.contains("感谢您的反馈"), "button 1 was sent as 有帮助: {stdout}");
+    assert!(
+        stdout.contains("感谢您的反馈"),
+        "button 1 was sent as 有帮助: {stdout}"
+    );
 }
 
 #[test]
@@ -151,7 +158,10 @@ fn a_full_conversation_with_a_phone_and_a_name_leaves_neither_in_the_logs() {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let base = line.trim().trim_start_matches("hotline listening on ").to_string();
+    let base = line
+        .trim()
+        .trim_start_matches("hotline listening on ")
+        .to_string();
     let session = post(&base, "/api/chat/sessions", None)["session_id"]
         .as_str()
         .unwrap()

@@ -107,8 +107,18 @@
     413: '内容过长，请精简后重试',
   };
 
+  // Where the code says more than the status: a 409 is either the status or a rule.
+  const LEAD_BY_CODE = {
+    transition_not_allowed: '当前工单状态不允许此操作',
+    rule_broken: '此操作不符合办理规则',
+    empty_text: '请填写必要的文字说明',
+    invalid_time: '时间格式不正确',
+    invalid: '填写的单位编号或内容有误',
+    unknown_ticket: '未找到该工单',
+  };
+
   function explain(error) {
-    const lead = LEAD[error.status] ||
+    const lead = LEAD_BY_CODE[error.code] || LEAD[error.status] ||
       (error.status >= 500 ? '服务暂时出现问题，请稍后再试' : '请求未成功（HTTP ' + error.status + '）');
     return error.serverMessage ? lead + '。服务器说明：' + error.serverMessage : lead + '。';
   }
@@ -238,12 +248,12 @@
   function setBusy(busy, button) {
     state.busy = busy;
     if (button) button.setAttribute('aria-disabled', String(busy));
-    document.body.setAttribute('aria-busy', String(busy));
   }
 
   // ---- The list ----
 
   async function loadList() {
+    if (!state.token) return;
     try {
       state.tickets = await api('GET', MODES[state.mode].list);
       hideError(el.listError);
@@ -343,12 +353,14 @@
   async function act(action, body, form) {
     if (state.busy || !state.current) return;
     const number = state.current.number;
+    const token = state.token;
     const error = form.querySelector('.error');
     hideError(error);
     const submit = form.querySelector('[type="submit"]');
     setBusy(true, submit);
     try {
       const ticket = await api('POST', MODES[state.mode].ticket(number) + '/' + action.path, body);
+      if (state.token !== token) return; // logged out meanwhile
       showTicket(ticket);
       announce(action.done + '：工单 ' + number + ' 现为“' + ticket.status_label + '”。');
       const title = $('detail-title');
@@ -379,9 +391,10 @@
     try {
       await enter(token, await login(token));
     } catch (error) {
-      kept.set(null);
+      // A refused token is forgotten; after a network failure a reload may still use it.
+      if (error.status === 401 || error.status === 403) kept.set(null);
       el.login.hidden = false;
-      showError(el.loginError, '上次的登录已失效：' + explain(error));
+      showError(el.loginError, (error.status === 401 ? '上次的登录已失效：' : '无法恢复登录：') + explain(error));
     }
   }
 
