@@ -106,7 +106,10 @@ pub fn build_ticket_service(
             rules,
             calendar,
             limits: TimeLimits::from_settings(settings),
-            lifecycle: LifecycleRules::default(),
+            lifecycle: LifecycleRules {
+                max_extensions: settings.deadlines.max_extensions,
+                ..LifecycleRules::default()
+            },
             bots,
         },
         outbox_ready,

@@ -45,7 +45,39 @@ pub struct Settings {
     pub intake: IntakeSettings,
     /// 办理时限 per category label, in working days (e.g. "投诉" = 15).
     pub time_limits: std::collections::BTreeMap<String, u32>,
+    pub deadlines: DeadlineSettings,
     pub web: WebSettings,
+}
+
+/// Time-limit tiers by urgency and the handling rules around deadlines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlineSettings {
+    /// 生命财产安全: natural hours from dispatch.
+    pub life_safety_hours: u32,
+    /// 水电气热: natural hours from dispatch.
+    pub utilities_hours: u32,
+    /// 复杂疑难: working days.
+    pub complex_working_days: u32,
+    /// Working-day limits count from the next day (Zhongshan practice) rather than from now.
+    pub count_from_next_day: bool,
+    /// Working days after dispatch in which the lead unit may object (管辖异议).
+    pub objection_working_days: u32,
+    /// Extensions (延期) a ticket may be granted.
+    pub max_extensions: u32,
+}
+
+impl Default for DeadlineSettings {
+    fn default() -> Self {
+        DeadlineSettings {
+            life_safety_hours: 2,
+            utilities_hours: 24,
+            complex_working_days: 15,
+            count_from_next_day: true,
+            objection_working_days: 2,
+            max_extensions: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +246,7 @@ impl Default for Settings {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
+            deadlines: DeadlineSettings::default(),
             web: WebSettings::default(),
         }
     }

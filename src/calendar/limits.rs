@@ -98,14 +98,26 @@ pub struct TimeLimits {
     pub start: StartRule,
     /// Working days after dispatch during which the lead unit may object (default 2).
     pub objection_working_days: u32,
+    /// The limits of the urgency tiers that do not go by category.
+    pub life_safety: Limit,
+    pub utilities: Limit,
+    pub complex: Limit,
 }
 
 impl TimeLimits {
     pub fn from_settings(settings: &Settings) -> TimeLimits {
+        let d = &settings.deadlines;
         TimeLimits {
             by_category: settings.time_limits.clone(),
-            start: StartRule::FromNextDay,
-            objection_working_days: 2,
+            start: if d.count_from_next_day {
+                StartRule::FromNextDay
+            } else {
+                StartRule::FromNow
+            },
+            objection_working_days: d.objection_working_days,
+            life_safety: Limit::Natural(SignedDuration::from_hours(i64::from(d.life_safety_hours))),
+            utilities: Limit::Natural(SignedDuration::from_hours(i64::from(d.utilities_hours))),
+            complex: Limit::WorkingDays(d.complex_working_days),
         }
     }
 
@@ -114,7 +126,13 @@ impl TimeLimits {
         if category == Category::Emergency {
             return Limit::Natural(SignedDuration::from_hours(2));
         }
-        urgency.default_limit().unwrap_or_else(|| {
+        let tier = match urgency {
+            Urgency::LifeSafety => Some(self.life_safety),
+            Urgency::Utilities => Some(self.utilities),
+            Urgency::Complex => Some(self.complex),
+            Urgency::General => None,
+        };
+        tier.unwrap_or_else(|| {
             let days = self.by_category.get(category.label()).copied();
             Limit::WorkingDays(days.unwrap_or_else(|| default_working_days(category)))
         })
@@ -159,5 +177,32 @@ impl WorkCalendar {
             Limit::Natural(duration) => add_duration(from, duration),
             Limit::WorkingDays(n) => self.add_working_days(from, n, start),
         }
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    #[test]
+    fn urgency_tiers_and_the_counting_rule_come_from_the_settings() {
+        let mut settings = Settings::default();
+        settings.deadlines.utilities_hours = 12;
+        settings.deadlines.complex_working_days = 20;
+        settings.deadlines.count_from_next_day = false;
+        let limits = TimeLimits::from_settings(&settings);
+        assert_eq!(
+            limits.limit(Category::Help, Urgency::Utilities),
+            Limit::Natural(SignedDuration::from_hours(12))
+        );
+        assert_eq!(
+            limits.limit(Category::Complaint, Urgency::Complex),
+            Limit::WorkingDays(20)
+        );
+        assert_eq!(limits.start, StartRule::FromNow);
+        assert_eq!(
+            limits.limit(Category::Complaint, Urgency::General),
+            Limit::WorkingDays(15)
+        );
     }
 }

@@ -403,7 +403,8 @@ fn last_activity(turn: &Turn<'_>) -> jiff::Timestamp {
 /// Compatible categories and either the same place or mostly the same words. A matter raised
 /// again often comes back angrier (求助 → 投诉): those still count as the same matter.
 fn same_matter(existing: &NewTicket, draft: &Draft) -> bool {
-    let problem = |c: Category| matches!(c, Category::Help | Category::Complaint | Category::Report);
+    let problem =
+        |c: Category| matches!(c, Category::Help | Category::Complaint | Category::Report);
     let compatible = existing.category == draft.category
         || (problem(existing.category) && problem(draft.category));
     if !compatible {
