@@ -5,6 +5,8 @@
 //! - [`http`]: the axum router; thin handlers for the web chat API; the one place errors become
 //!   `{"code","message"}` responses.
 //! - [`engine`]: one inbound message in, replies and maybe a ticket out; durable before replying.
+//! - [`classify`]: 咨询 求助 投诉 举报 建议 表扬 紧急, emergency rules plus a trained model.
+//! - [`tickets`]: dispatch, the lifecycle with persistence, deadline warnings, the outbox.
 //! - [`kb`]: the knowledge base: Markdown articles, a tantivy index with a jieba tokenizer, and the
 //!   calibrated decision to answer, suggest, or not.
 //! - [`store`]: a trait per aggregate (tickets, conversations) and the sled implementation with

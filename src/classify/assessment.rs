@@ -45,6 +45,7 @@ impl Hazard {
         }
     }
 }
+
 /// What the rules saw in one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Assessment {
@@ -66,24 +67,33 @@ pub struct Assessment {
     pub habitual: bool,
     /// Someone is asked to pay or answer for harm already done (不赔, 给个说法).
     pub aftermath: bool,
+    /// The citizen asks for something to be mended (派人修一下, 加固).
+    pub repair: bool,
     /// Someone does not do their job (不管, 不处理).
     pub complaint: bool,
     /// The one in trouble seems to be an animal.
     pub animal: bool,
     /// The message asks something …
     pub question: bool,
-    /// … and names a present, particular situation (我, 现在, 有人, 楼下 …).
+    /// … and names a present, particular situation (我, 现在, 有人, 楼道 …).
     pub live: bool,
     pub urgent: bool,
     pub plea: bool,
-    /// The message opens by naming another kind of request (建议, 举报, 请问 …).
+    /// The message opens by naming another kind of request (建议, 举报, 感谢 …).
     pub genre_opening: bool,
 }
+
 impl Assessment {
-    /// Something in the message says the danger is not live: it is over, hypothetical, a
+    /// Something in the message says the danger is not live: it is over, a thing to mend (but a
+    /// fire or a gas leak stays dangerous while it waits for the mender), hypothetical, a
     /// recurring nuisance, or the message is of another kind.
     pub fn calmed(&self) -> bool {
-        ((self.praise || self.resolved || self.aftermath) && !self.plea)
+        let burning = self
+            .hazards
+            .iter()
+            .any(|h| matches!(h, Hazard::Fire | Hazard::Explosion | Hazard::GasLeak));
+        let mending = self.repair && !burning;
+        ((self.praise || self.resolved || self.aftermath || mending) && !self.plea)
             || ((self.past
                 || self.hypothetical
                 || self.habitual
@@ -162,6 +172,7 @@ impl Assessment {
             (self.hypothetical, "cue:hypothetical"),
             (self.habitual, "cue:habitual"),
             (self.aftermath, "cue:aftermath"),
+            (self.repair, "cue:repair"),
             (self.complaint, "cue:complaint"),
             (self.animal, "cue:animal"),
             (self.general_question(), "cue:general-question"),
@@ -177,5 +188,51 @@ impl Assessment {
             .collect();
         cues.extend(self.hazards.iter().map(|h| h.cue()));
         cues
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Hazard::*;
+    use super::*;
+
+    fn numbers(hazards: &[Hazard], injured: bool) -> Vec<&'static str> {
+        let mut hazards = hazards.to_vec();
+        hazards.sort();
+        Assessment {
+            hazards,
+            injured,
+            ..Assessment::default()
+        }
+        .numbers()
+    }
+
+    #[test]
+    fn an_accident_with_injured_calls_122_then_120() {
+        assert_eq!(numbers(&[TrafficAccident], true), vec!["122", "120"]);
+    }
+
+    #[test]
+    fn a_robbery_with_someone_hurt_calls_110_then_120() {
+        assert_eq!(numbers(&[Crime, Medical], true), vec!["110", "120"]);
+    }
+
+    #[test]
+    fn poison_already_swallowed_calls_the_ambulance_before_the_police() {
+        assert_eq!(numbers(&[Suicide, Medical], false), vec!["120", "110"]);
+    }
+
+    #[test]
+    fn a_burning_car_with_the_driver_inside_calls_119_first() {
+        assert_eq!(
+            numbers(&[TrafficAccident, Trapped, Fire], false),
+            vec!["119", "122"]
+        );
+    }
+
+    #[test]
+    fn an_emergency_of_no_known_kind_calls_the_police() {
+        assert_eq!(numbers(&[], false), vec!["110"]);
+        assert_eq!(numbers(&[], true), vec!["120"]);
     }
 }

@@ -41,6 +41,8 @@ pub enum ClassifyCommand {
     },
 }
 
+const STDOUT: &str = "failed to write stdout";
+
 #[derive(Deserialize)]
 struct Request {
     text: String,
@@ -83,9 +85,9 @@ fn classify_stdin(knowledge_dir: &Path) -> anyhow::Result<ExitCode> {
         if !c.emergency_numbers.is_empty() {
             reply["emergency_numbers"] = serde_json::json!(c.emergency_numbers);
         }
-        writeln!(out, "{reply}").context("failed to write stdout")?;
+        writeln!(out, "{reply}").context(STDOUT)?;
     }
-    out.flush().context("failed to write stdout")?;
+    out.flush().context(STDOUT)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,13 +100,16 @@ fn eval(knowledge_dir: &Path, file: &Path) -> anyhow::Result<ExitCode> {
         .map(|(text, expected)| (*expected, classifier.classify(text).category))
         .collect();
     let elapsed = started.elapsed();
-    print!("{}", evaluate(&pairs).render());
-    println!(
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", evaluate(&pairs).render()).context(STDOUT)?;
+    writeln!(
+        out,
         "\n{} messages in {:.1} ms ({:.0} µs each)",
         pairs.len(),
         elapsed.as_secs_f64() * 1e3,
         elapsed.as_secs_f64() * 1e6 / pairs.len().max(1) as f64
-    );
+    )
+    .context(STDOUT)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,28 +117,33 @@ fn train(knowledge_dir: &Path, folds: Option<usize>, errors: bool) -> anyhow::Re
     let examples = data::read_examples(&knowledge_dir.join(TRAIN_FILE))?;
     let featurizer = Featurizer::load(knowledge_dir)?;
     let options = TrainOptions::default();
+    let mut out = std::io::stdout().lock();
     if let Some(folds) = folds {
         let held_out = cross_validate(&examples, &featurizer, &options, folds);
         if errors {
             for h in held_out.iter().filter(|h| h.expected != h.predicted) {
-                println!("{} → {}  {}", h.expected, h.predicted, h.text);
+                writeln!(out, "{} → {}  {}", h.expected, h.predicted, h.text).context(STDOUT)?;
             }
         }
         let pairs: Vec<_> = held_out.iter().map(|h| (h.expected, h.predicted)).collect();
-        println!(
-            "{folds}-fold cross-validation on {} examples",
-            examples.len()
-        );
-        println!("{}", evaluate(&pairs).render());
+        let report = evaluate(&pairs).render();
+        let count = examples.len();
+        writeln!(
+            out,
+            "{folds}-fold cross-validation on {count} examples\n{report}"
+        )
+        .context(STDOUT)?;
     }
     let classifier = Classifier::train(&examples, featurizer, &options);
     let path = knowledge_dir.join(MODEL_FILE);
     classifier.save(&path)?;
-    println!(
+    writeln!(
+        out,
         "trained on {} examples: {} features → {}",
         examples.len(),
         classifier.feature_count(),
         path.display()
-    );
+    )
+    .context(STDOUT)?;
     Ok(ExitCode::SUCCESS)
 }

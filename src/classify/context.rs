@@ -42,6 +42,11 @@ pub const HABITUAL: &str = "\
     经常 总是 老是 每次 每天 天天 时常 有时候 有时 长期 常年 一到晚上 每晚 每周 多次 好几次 屡次 \
     频繁";
 
+/// The citizen asks for something to be mended: a broken thing, not a person in danger. Only a
+/// plea outweighs these.
+pub const REPAIR: &str = "\
+    派人修 派人来修 修一下 修理 维修 来修 修好 抢修 更换 换一个 扶起来 扶正 加固 清理一下";
+
 /// Someone is blamed for harm already done and asked to pay or answer for it: a complaint about
 /// the aftermath. Only a plea outweighs these.
 pub const AFTERMATH: &str = "\

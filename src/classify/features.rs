@@ -89,19 +89,15 @@ pub fn extract(
     features
 }
 
-/// The text as model symbols between `^` and `$`: Han characters and Latin letters as they are,
-/// digit runs as one `0`, `?` and `!` kept, any other run of punctuation or space as one `|`.
+/// The text as model symbols between `^` and `$`: Han characters and letters as they are, digit
+/// runs as one `0`, `?` and `!` kept, any other run of punctuation or space as one `|`.
 fn symbols(prepared: &str) -> Vec<char> {
     let mut out = Vec::with_capacity(prepared.len() / 2 + 2);
     out.push('^');
     for c in prepared.chars() {
-        let symbol = if is_han(c) || c.is_ascii_lowercase() {
-            c
-        } else if c.is_ascii_digit() {
+        let symbol = if c.is_ascii_digit() {
             '0'
-        } else if c == '?' || c == '!' {
-            c
-        } else if c.is_alphanumeric() {
+        } else if c.is_alphanumeric() || c == '?' || c == '!' {
             c
         } else {
             '|'

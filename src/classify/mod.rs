@@ -1,14 +1,16 @@
 //! The message classifier: 咨询, 求助, 投诉, 举报, 建议, 表扬 or 紧急, and for 紧急 the numbers to call.
 //!
-//! Two layers. The emergency rules ([`emergency`], words in [`lexicon`]) look for live danger —
-//! fire, gas, crime in progress, a medical emergency, an injury accident, a trapped person, a
-//! suicide — and, when nothing in the message calms it, make it 紧急 whatever the model thinks:
-//! a missed emergency is the worst error. A logistic regression ([`model`]) over character
-//! n-grams, jieba words and the rules' cues ([`features`]) decides everything else, trained from
+//! Two layers. The emergency rules ([`emergency`]; hazard words in [`lexicon`], the words around
+//! them in [`context`], typos in [`homophone`]) look for live danger — fire, gas, crime in
+//! progress, a medical emergency, an injury accident, a trapped person, a suicide — and, when
+//! nothing in the message calms it, make it 紧急 whatever the model thinks: a missed emergency is
+//! the worst error. A logistic regression ([`model`]) over character n-grams, jieba words and the
+//! rules' cues ([`features`]) decides everything else, trained from
 //! `knowledge/classifier/train.jsonl` ([`data`]) and saved to `knowledge/classifier/model.json`.
 //! When the model says 紧急 but the message thanks someone, blames someone for what is over or
 //! asks about emergencies in general, its second choice stands; when the model gives 紧急 a fair
-//! chance and the rules saw signs of danger, 紧急 wins (see [`EMERGENCY_THRESHOLD`]). [`eval`] measures, [`cli`] is `hotline classify`.
+//! chance and the rules saw signs of danger, 紧急 wins (see [`EMERGENCY_THRESHOLD`]). The verdict
+//! of the rules is an [`Assessment`]. [`eval`] measures; [`cli`] is `hotline classify`.
 
 mod assessment;
 pub mod cli;
