@@ -112,13 +112,13 @@ impl Article {
             path: path.to_path_buf(),
         };
         article
-            .check_fields(text)
+            .check_fields()
             .map_err(|(field, message)| err(field_line(text, field), message))?;
         Ok(article)
     }
 
     /// Problems that make an article unusable, as (field, message).
-    fn check_fields(&self, _text: &str) -> Result<(), (&'static str, String)> {
+    fn check_fields(&self) -> Result<(), (&'static str, String)> {
         let blank = |s: &str| s.trim().is_empty();
         for (field, value) in [
             ("id", &self.id),

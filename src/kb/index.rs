@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
@@ -74,7 +74,6 @@ impl ArticleIndex {
             body: builder.add_text_field("body", text(JIEBA)),
             pinyin: builder.add_text_field("pinyin", text(WHITESPACE)),
         };
-        let _ = STRING;
         let index = Index::create_in_ram(builder.build());
         index
             .tokenizers()
