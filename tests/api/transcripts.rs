@@ -148,4 +148,6 @@ transcripts!(
     duplicate,
     restart,
     bad_input,
+    flood,
+    human,
 );
