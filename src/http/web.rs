@@ -204,13 +204,19 @@ async fn asset(
         "icon.svg" => &files.icon,
         _ => return Err(ApiError::not_found("not_found", "no such file")),
     };
+    Ok(serve_asset(file, query, &request))
+}
+
+/// Serves an asset: cached for a year when asked for by its current content hash (`?v=…`),
+/// revalidated otherwise.
+fn serve_asset(file: &WebFile, query: Option<String>, request: &HeaderMap) -> Response {
     let current = query.is_some_and(|q| q == format!("v={}", file.version));
     let caching = if current {
         Caching::Immutable
     } else {
         Caching::Revalidate
     };
-    Ok(serve(file, caching, &request))
+    serve(file, caching, request)
 }
 
 async fn widget(State(files): State<Arc<WebFiles>>, request: HeaderMap) -> Response {

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{Caching, ICON_SVG, WebFile, serve};
+use super::{Caching, ICON_SVG, WebFile, serve, serve_asset};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 
@@ -98,13 +98,7 @@ async fn asset(
         "detail.js" => &files.detail,
         _ => return Err(ApiError::not_found("not_found", "no such file")),
     };
-    let current = query.is_some_and(|q| q == format!("v={}", file.version));
-    let caching = if current {
-        Caching::Immutable
-    } else {
-        Caching::Revalidate
-    };
-    Ok(serve(file, caching, &request))
+    Ok(serve_asset(file, query, &request))
 }
 
 #[cfg(test)]
