@@ -50,16 +50,6 @@ impl Urgency {
         Urgency::ALL.into_iter().find(|u| u.label() == label)
     }
 
-    /// The default 办理时限 of this tier; `None` for 一般, which goes by category.
-    pub fn default_limit(self) -> Option<Limit> {
-        match self {
-            Urgency::LifeSafety => Some(Limit::Natural(SignedDuration::from_hours(2))),
-            Urgency::Utilities => Some(Limit::Natural(SignedDuration::from_hours(24))),
-            Urgency::General => None,
-            Urgency::Complex => Some(Limit::WorkingDays(15)),
-        }
-    }
-
     /// The default time a unit has to sign (签收) a ticket of this tier.
     pub fn default_accept_limit(self) -> Limit {
         match self {

@@ -41,11 +41,6 @@ pub fn phone(text: &str) -> Option<String> {
     LANDLINE.captures(text).map(|c| digits(&c[1]))
 }
 
-/// Whether a reply is only a phone number (for the "your phone?" step).
-pub fn is_valid_phone(text: &str) -> bool {
-    phone(text).is_some()
-}
-
 /// The first configured district named in `text`, also by its short name (东城 → 东城区).
 pub fn district(text: &str, districts: &[String]) -> Option<String> {
     districts
