@@ -183,3 +183,27 @@ async fn an_idle_draft_is_offered_for_resumption_and_resumes_where_it_was() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn feedback_is_counted_per_article_and_an_emergency_leaves_a_record() {
+    use hotline::domain::RecordKind;
+    use hotline::store::{RecordStore, SledStore};
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    app.say(&session, "身份证丢了怎么补办").await;
+    app.say(&session, "没帮助").await;
+    app.say(&session, "有人晕倒了，没有呼吸了").await;
+    let data = app.stop().await;
+
+    let store = SledStore::open(data.path()).unwrap();
+    let feedback = store.feedback("id-card-reissue-lost").unwrap();
+    assert_eq!((feedback.helpful, feedback.not_helpful), (0, 1));
+    let records = store.records(10).unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(&r.kind, RecordKind::Emergency { numbers } if numbers[0] == "120")),
+        "{records:?}"
+    );
+    store.close().unwrap();
+}

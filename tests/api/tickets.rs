@@ -377,6 +377,14 @@ fn service(store: Arc<SledStore>, ready: Arc<tokio::sync::Notify>) -> Arc<Ticket
     )
 }
 
+fn scheduler(service: &Arc<TicketService>) -> Scheduler {
+    Scheduler {
+        service: service.clone(),
+        bots: Arc::new(Bots::load(&repo().join("bots")).unwrap()),
+        every: std::time::Duration::from_secs(60),
+    }
+}
+
 fn noise_ticket(created_at: Timestamp) -> NewTicket {
     NewTicket {
         category: Category::Complaint,
@@ -440,12 +448,7 @@ async fn deadline_warnings_fire_once_each_even_across_a_restart() {
         let created = store.create(noise_ticket(t0)).await.unwrap();
         let ticket = svc.on_created(created, t0).await.unwrap();
         let deadline = ticket.handling.deadline.unwrap();
-        let bots = Arc::new(Bots::load(&repo().join("bots")).unwrap());
-        let scheduler = Scheduler {
-            service: svc.clone(),
-            bots,
-            every: std::time::Duration::from_secs(60),
-        };
+        let scheduler = scheduler(&svc);
         assert_eq!(
             scheduler.tick(t0 + 1.hour()).await,
             (0, 0),
@@ -464,12 +467,7 @@ async fn deadline_warnings_fire_once_each_even_across_a_restart() {
     // A restart: a new process on the same store.
     let store = Arc::new(SledStore::open(data.path()).unwrap());
     let svc = service(store.clone(), Arc::new(tokio::sync::Notify::new()));
-    let bots = Arc::new(Bots::load(&repo().join("bots")).unwrap());
-    let scheduler = Scheduler {
-        service: svc.clone(),
-        bots,
-        every: std::time::Duration::from_secs(60),
-    };
+    let scheduler = scheduler(&svc);
     assert_eq!(
         scheduler.tick(deadline - 1.minute()).await,
         (0, 0),
@@ -563,5 +561,71 @@ async fn an_outbox_message_is_delivered_exactly_once_after_a_crash_between_send_
         .filter(|e| e.text.contains("已处理"))
         .count();
     assert_eq!(copies, 1, "the citizen sees the reply once");
+    store.close().unwrap();
+}
+
+/// A channel that is down until told otherwise.
+struct FlakyChannel {
+    down: std::sync::atomic::AtomicBool,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl hotline::tickets::outbox::Deliverer for FlakyChannel {
+    fn deliver<'a>(&'a self, _: &'a OutboxMessage) -> hotline::tickets::outbox::DeliveryFuture<'a> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err("provider returned 503".to_string());
+            }
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_delivery_waits_with_backoff_and_goes_out_once_the_channel_is_back() {
+    use std::sync::atomic::Ordering;
+    let data = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(data.path()).unwrap());
+    let t0 = Timestamp::now();
+    let message = OutboxMessage::new(
+        hotline::domain::ConversationId::new(),
+        Channel::Sms,
+        OutboundReply::text("工单已办结"),
+        None,
+        t0,
+    );
+    store.enqueue(message).await.unwrap();
+    let channel = Arc::new(FlakyChannel {
+        down: true.into(),
+        sent: 0.into(),
+    });
+    let deliverer: Arc<dyn hotline::tickets::outbox::Deliverer> = channel.clone();
+    let worker = OutboxWorker {
+        store: store.clone(),
+        deliverers: [(Channel::Sms, deliverer)].into_iter().collect(),
+        ready: Arc::new(tokio::sync::Notify::new()),
+    };
+    assert_eq!(worker.run_once(t0).await, 0);
+    let waiting = store.due(t0 + 1.hour(), 10).unwrap();
+    assert_eq!(waiting[0].attempts, 1);
+    assert_eq!(
+        waiting[0].last_error.as_deref(),
+        Some("provider returned 503")
+    );
+    let retry_at = waiting[0].next_attempt_at;
+    assert!(retry_at > t0, "not retried at once");
+    assert_eq!(
+        worker.run_once(t0 + 1.second()).await,
+        0,
+        "nothing due before the backoff"
+    );
+
+    channel.down.store(false, Ordering::SeqCst);
+    assert_eq!(worker.run_once(retry_at).await, 1);
+    assert_eq!(worker.run_once(retry_at + 1.hour()).await, 0);
+    assert_eq!(channel.sent.load(Ordering::SeqCst), 1);
+    assert_eq!(store.pending().unwrap(), 0);
     store.close().unwrap();
 }
