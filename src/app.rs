@@ -17,6 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
+use crate::channels::Gateway;
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -121,6 +122,8 @@ pub struct Core {
     pub store: Arc<SledStore>,
     pub kb: Arc<KnowledgeBase>,
     pub engine: Arc<Engine>,
+    /// The engine as the platform channels (Telegram, SMS, integrators) reach it.
+    pub gateway: Arc<Gateway>,
     pub service: Arc<TicketService>,
     pub hub: LiveHub,
     pub outbox: OutboxWorker,
@@ -178,6 +181,7 @@ impl Core {
                 time_limits: settings.time_limits.clone(),
             },
         ));
+        let gateway = Arc::new(Gateway::new(engine.clone(), store.clone()));
         let hub = LiveHub::new();
         let web: Arc<dyn Deliverer> = Arc::new(TranscriptDeliverer {
             conversations: store.clone(),
@@ -199,6 +203,7 @@ impl Core {
             store,
             kb,
             engine,
+            gateway,
             service,
             hub,
             outbox,
@@ -219,6 +224,7 @@ impl Application {
             listener,
             state: AppState {
                 engine: core.engine,
+                gateway: core.gateway,
                 kb: core.kb,
                 tokens: core.store.clone(),
                 service: core.service,

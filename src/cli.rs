@@ -449,11 +449,7 @@ pub fn chat(settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
                 text = last_buttons[n - 1].payload.clone();
             }
             let output = engine
-                .handle(InboundMessage {
-                    channel: Channel::Web,
-                    conversation: conversation.id,
-                    text,
-                })
+                .handle(InboundMessage::new(Channel::Web, conversation.id, text))
                 .await;
             match output {
                 Ok(output) => {

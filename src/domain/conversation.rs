@@ -8,6 +8,10 @@ use super::{Button, Category, Channel, ConversationId, TicketNumber};
 /// How many transcript entries a conversation keeps (older ones are dropped first).
 pub const TRANSCRIPT_LIMIT: usize = 200;
 
+/// How many platform message ids a conversation remembers to recognise a retried delivery.
+/// Providers retry within minutes; this covers far more than a retry burst.
+pub const SEEN_MESSAGES_LIMIT: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: ConversationId,
@@ -31,6 +35,14 @@ pub struct Conversation {
     /// Identical messages flooded in: kept, and flagged for an operator to review.
     #[serde(default)]
     pub flagged_for_review: bool,
+    /// Where the channel reaches the citizen: a Telegram chat id, an SMS number, an integrator's
+    /// user id. `None` for the web chat, which is reached through the session.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The platform ids of the latest messages handled, newest last (see [`SEEN_MESSAGES_LIMIT`]).
+    /// Saved with the turn they caused, so a retry after a crash is recognised too.
+    #[serde(default)]
+    pub seen_messages: Vec<String>,
 }
 
 /// The explicit state machine of one conversation.
@@ -144,6 +156,22 @@ impl Conversation {
             proven_phone: None,
             wants_human: false,
             flagged_for_review: false,
+            address: None,
+            seen_messages: Vec::new(),
+        }
+    }
+
+    /// Whether a message with this platform id was handled already.
+    pub fn has_seen(&self, message_id: &str) -> bool {
+        self.seen_messages.iter().any(|m| m == message_id)
+    }
+
+    /// Remembers a handled platform message id, forgetting the oldest beyond the limit.
+    pub fn mark_seen(&mut self, message_id: String) {
+        self.seen_messages.push(message_id);
+        if self.seen_messages.len() > SEEN_MESSAGES_LIMIT {
+            let excess = self.seen_messages.len() - SEEN_MESSAGES_LIMIT;
+            self.seen_messages.drain(..excess);
         }
     }
 

@@ -58,6 +58,25 @@ pub struct InboundMessage {
     pub channel: Channel,
     pub conversation: ConversationId,
     pub text: String,
+    /// The platform's id for this message (a Telegram update id, an SMS provider's message id).
+    /// A retried delivery carries the same id and changes nothing.
+    pub message_id: Option<String>,
+    /// A phone number the platform proved belongs to the sender (an SMS sender, a Telegram
+    /// contact shared by its own user). Never a number the citizen merely typed.
+    pub proven_phone: Option<String>,
+}
+
+impl InboundMessage {
+    /// A message with no platform id and no proven phone (the web chat).
+    pub fn new(channel: Channel, conversation: ConversationId, text: impl Into<String>) -> Self {
+        InboundMessage {
+            channel,
+            conversation,
+            text: text.into(),
+            message_id: None,
+            proven_phone: None,
+        }
+    }
 }
 
 /// A button under a reply: `label` is shown, `payload` is sent back as the next message's text.

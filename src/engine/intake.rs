@@ -110,6 +110,7 @@ impl Engine {
             return Ok(Some(EngineOutput {
                 replies: vec![OutboundReply::text(text)],
                 ticket: Some(summary),
+                duplicate: false,
             }));
         }
         Ok(None)
@@ -385,6 +386,7 @@ impl Engine {
         Ok(EngineOutput {
             replies: vec![OutboundReply::text(text)],
             ticket: Some(TicketSummary::of(&ticket)),
+            duplicate: false,
         })
     }
 }

@@ -70,6 +70,8 @@ impl TicketSummary {
 pub struct EngineOutput {
     pub replies: Vec<OutboundReply>,
     pub ticket: Option<TicketSummary>,
+    /// The message's platform id was handled before: nothing changed and nothing is to be sent.
+    pub duplicate: bool,
 }
 
 impl EngineOutput {
@@ -77,6 +79,7 @@ impl EngineOutput {
         EngineOutput {
             replies: vec![reply],
             ticket: None,
+            duplicate: false,
         }
     }
 }
@@ -154,8 +157,19 @@ impl Engine {
 
     /// Opens a conversation, stored durably, with the welcome message in its transcript.
     pub async fn start(&self, channel: Channel) -> Result<Conversation, EngineError> {
+        self.start_at(channel, None).await
+    }
+
+    /// Opens a conversation reached at `address` on its channel (a Telegram chat id, an SMS
+    /// number); see [`Conversation::address`].
+    pub async fn start_at(
+        &self,
+        channel: Channel,
+        address: Option<String>,
+    ) -> Result<Conversation, EngineError> {
         let now = clock::now();
         let mut conversation = Conversation::start(channel, now);
+        conversation.address = address;
         conversation.record(TranscriptEntry {
             at: now,
             from: Speaker::Hotline,
@@ -166,6 +180,25 @@ impl Engine {
         });
         self.stores.conversations.save(conversation.clone()).await?;
         Ok(conversation)
+    }
+
+    /// Records a phone number the channel proved belongs to the citizen of this conversation.
+    pub async fn set_proven_phone(
+        &self,
+        id: ConversationId,
+        phone: String,
+    ) -> Result<(), EngineError> {
+        let _turn = self.locks.lock(&id).await;
+        let mut conversation = self
+            .stores
+            .conversations
+            .get(id)?
+            .ok_or(EngineError::UnknownConversation(id))?;
+        if conversation.proven_phone.as_deref() != Some(phone.as_str()) {
+            conversation.proven_phone = Some(phone);
+            self.stores.conversations.save(conversation).await?;
+        }
+        Ok(())
     }
 
     pub fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, EngineError> {
@@ -197,6 +230,18 @@ impl Engine {
             .conversations
             .get(message.conversation)?
             .ok_or(EngineError::UnknownConversation(message.conversation))?;
+        if let Some(id) = &message.message_id {
+            if conversation.has_seen(id) {
+                return Ok(EngineOutput {
+                    duplicate: true,
+                    ..EngineOutput::default()
+                });
+            }
+            conversation.mark_seen(id.clone());
+        }
+        if let Some(phone) = &message.proven_phone {
+            conversation.proven_phone = Some(phone.clone());
+        }
         let now = clock::now();
         let flooded = self.is_flood(&conversation, text, now);
         conversation.record(TranscriptEntry {
@@ -434,6 +479,7 @@ impl Engine {
         EngineOutput {
             replies: vec![OutboundReply::text(answer), ask],
             ticket: None,
+            duplicate: false,
         }
     }
 

@@ -121,6 +121,7 @@ impl Engine {
         EngineOutput {
             replies: vec![OutboundReply::text(text)],
             ticket: Some(TicketSummary::of(ticket)),
+            duplicate: false,
         }
     }
 }

@@ -92,11 +92,11 @@ pub async fn post_message(
     let conversation = session_id(&id)?;
     let output = state
         .engine
-        .handle(InboundMessage {
-            channel: Channel::Web,
+        .handle(InboundMessage::new(
+            Channel::Web,
             conversation,
-            text: request.text,
-        })
+            request.text,
+        ))
         .await?;
     Ok(Json(MessageResponse {
         replies: output

@@ -32,6 +32,8 @@ use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    /// The engine as platform channels reach it: chat mapping, idempotency, proven phones.
+    pub gateway: Arc<crate::channels::Gateway>,
     pub kb: Arc<KnowledgeBase>,
     pub tokens: Arc<dyn TokenStore>,
     pub service: Arc<crate::tickets::TicketService>,

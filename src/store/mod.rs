@@ -74,6 +74,23 @@ pub trait RecordStore: Send + Sync {
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError>;
 }
 
+/// Which conversation a platform's chat (a Telegram chat, an SMS number, an integrator's user)
+/// continues. Keys are `channel` plus the platform's own id for the chat.
+pub trait ChatStore: Send + Sync {
+    fn chat_conversation(
+        &self,
+        channel: crate::domain::Channel,
+        chat: &str,
+    ) -> Result<Option<ConversationId>, StoreError>;
+    /// Points the chat at a conversation (a new one after the old was closed, say).
+    fn bind_chat(
+        &self,
+        channel: crate::domain::Channel,
+        chat: String,
+        conversation: ConversationId,
+    ) -> StoreFuture<'_, ()>;
+}
+
 /// Access tokens, stored by the SHA-256 of the token.
 pub trait TokenStore: Send + Sync {
     fn put_token(&self, hash: String, record: crate::auth::TokenRecord) -> StoreFuture<'_, ()>;

@@ -16,12 +16,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore, TokenStore,
+    ChatStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore,
+    TokenStore,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
-    ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
-    TicketNumber,
+    ArticleFeedback, Channel, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage,
+    Ticket, TicketNumber,
 };
 
 const TICKETS: &str = "tickets";
@@ -33,6 +34,8 @@ const TOKENS: &str = "tokens";
 const OUTBOX: &str = "outbox";
 /// Delivered outbox messages, kept as the delivery log (the outbox itself holds only pending).
 const OUTBOX_SENT: &str = "outbox_sent";
+/// `channel:chat` → the conversation that chat continues.
+const CHATS: &str = "chats";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -52,6 +55,7 @@ struct Trees {
     tokens: sled::Tree,
     outbox: sled::Tree,
     outbox_sent: sled::Tree,
+    chats: sled::Tree,
 }
 
 pub struct SledStore {
@@ -80,6 +84,7 @@ impl SledStore {
             tokens: open(TOKENS)?,
             outbox: open(OUTBOX)?,
             outbox_sent: open(OUTBOX_SENT)?,
+            chats: open(CHATS)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -435,6 +440,48 @@ impl RecordStore for SledStore {
             Some(bytes) => decode(FEEDBACK, &bytes),
             None => Ok(ArticleFeedback::default()),
         }
+    }
+}
+
+fn chat_key(channel: Channel, chat: &str) -> Vec<u8> {
+    format!("{}:{chat}", channel.as_str()).into_bytes()
+}
+
+impl ChatStore for SledStore {
+    fn chat_conversation(
+        &self,
+        channel: Channel,
+        chat: &str,
+    ) -> Result<Option<ConversationId>, StoreError> {
+        match self
+            .trees
+            .chats
+            .get(chat_key(channel, chat))
+            .map_err(io_error)?
+        {
+            Some(bytes) => uuid::Uuid::from_slice(&bytes)
+                .map(|id| Some(ConversationId(id)))
+                .map_err(|e| StoreError::Corrupt {
+                    tree: CHATS,
+                    message: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    fn bind_chat(
+        &self,
+        channel: Channel,
+        chat: String,
+        conversation: ConversationId,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .chats
+                .insert(chat_key(channel, &chat), conversation.0.as_bytes())
+                .map(|_| ())
+                .map_err(io_error)
+        })
     }
 }
 
