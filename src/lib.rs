@@ -21,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod bots;
 pub mod calendar;
+pub mod callback;
 pub mod classify;
 pub mod clock;
 pub mod config;

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Button, Category, Channel, ConversationId, TicketNumber};
+use super::{Button, Category, Channel, ConversationId, PendingSurvey, TicketNumber};
 
 /// How many transcript entries a conversation keeps (older ones are dropped first).
 pub const TRANSCRIPT_LIMIT: usize = 200;
@@ -31,6 +31,9 @@ pub struct Conversation {
     /// Identical messages flooded in: kept, and flagged for an operator to review.
     #[serde(default)]
     pub flagged_for_review: bool,
+    /// A callback survey waiting for the citizen's answer (kept apart from `state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_survey: Option<PendingSurvey>,
 }
 
 /// The explicit state machine of one conversation.
@@ -144,6 +147,7 @@ impl Conversation {
             proven_phone: None,
             wants_human: false,
             flagged_for_review: false,
+            pending_survey: None,
         }
     }
 

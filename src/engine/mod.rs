@@ -11,6 +11,7 @@ pub mod extract;
 mod intake;
 pub mod locks;
 mod status;
+mod survey;
 pub mod triage;
 pub mod words;
 
@@ -321,6 +322,10 @@ impl Engine {
             || (idle && intake::bare_ticket_number(turn.text).is_some())
         {
             return self.status_query(turn);
+        }
+        // A pending callback survey reads "1" as its answer, whatever dialogue is under way.
+        if let Some(output) = self.survey_answer(turn).await? {
+            return Ok(output);
         }
         match std::mem::take(&mut turn.conversation.state) {
             DialogueState::Idle => self.new_matter(turn, classification.category).await,

@@ -80,3 +80,22 @@ pub trait TokenStore: Send + Sync {
     fn token(&self, hash: &str) -> Result<Option<crate::auth::TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<(String, crate::auth::TokenRecord)>, StoreError>;
 }
+
+/// The callback schedule: "look at this ticket's callback at this moment", ordered by time, so
+/// the worker reads only what is due instead of scanning every ticket. An entry carries no
+/// decision: the ticket's callback round says what is due (survey, reminder, 未联系上), so a stale
+/// or repeated entry is harmless.
+pub trait CallbackStore: Send + Sync {
+    fn schedule_callback(&self, due: jiff::Timestamp, ticket: TicketNumber) -> StoreFuture<'_, ()>;
+    /// Entries due at `now`, earliest first.
+    fn due_callbacks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(jiff::Timestamp, TicketNumber)>, StoreError>;
+    fn unschedule_callback(
+        &self,
+        due: jiff::Timestamp,
+        ticket: TicketNumber,
+    ) -> StoreFuture<'_, ()>;
+}

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore, TokenStore,
+    CallbackStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture,
+    TicketStore, TokenStore,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
@@ -33,6 +34,8 @@ const TOKENS: &str = "tokens";
 const OUTBOX: &str = "outbox";
 /// Delivered outbox messages, kept as the delivery log (the outbox itself holds only pending).
 const OUTBOX_SENT: &str = "outbox_sent";
+/// The callback schedule: key = due second (big-endian) + ticket number, value empty.
+const CALLBACKS_DUE: &str = "callbacks_due";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -52,6 +55,7 @@ struct Trees {
     tokens: sled::Tree,
     outbox: sled::Tree,
     outbox_sent: sled::Tree,
+    callbacks_due: sled::Tree,
 }
 
 pub struct SledStore {
@@ -80,6 +84,7 @@ impl SledStore {
             tokens: open(TOKENS)?,
             outbox: open(OUTBOX)?,
             outbox_sent: open(OUTBOX_SENT)?,
+            callbacks_due: open(CALLBACKS_DUE)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -468,5 +473,70 @@ impl TokenStore for SledStore {
                 ))
             })
             .collect()
+    }
+}
+
+fn callback_key(due: jiff::Timestamp, ticket: TicketNumber) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    let second = u64::try_from(due.as_second()).unwrap_or(0);
+    key[..8].copy_from_slice(&second.to_be_bytes());
+    key[8..].copy_from_slice(&ticket.value().to_be_bytes());
+    key
+}
+
+fn parse_callback_key(key: &[u8]) -> Option<(jiff::Timestamp, TicketNumber)> {
+    let second = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+    let number = u64::from_be_bytes(key.get(8..16)?.try_into().ok()?);
+    let due = jiff::Timestamp::from_second(i64::try_from(second).ok()?).ok()?;
+    let ticket = TicketNumber::parse(&number.to_string())?;
+    Some((due, ticket))
+}
+
+impl CallbackStore for SledStore {
+    fn schedule_callback(&self, due: jiff::Timestamp, ticket: TicketNumber) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .callbacks_due
+                .insert(callback_key(due, ticket), &[])
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn due_callbacks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(jiff::Timestamp, TicketNumber)>, StoreError> {
+        // Everything before the next whole second: entries are kept to the second.
+        let next_second = u64::try_from(now.as_second())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let mut end = [0u8; 16];
+        end[..8].copy_from_slice(&next_second.to_be_bytes());
+        let mut out = Vec::new();
+        for item in self.trees.callbacks_due.range(..end).take(limit) {
+            let (key, _) = item.map_err(io_error)?;
+            let entry = parse_callback_key(&key).ok_or_else(|| StoreError::Corrupt {
+                tree: CALLBACKS_DUE,
+                message: format!("bad key {key:?}"),
+            })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    fn unschedule_callback(
+        &self,
+        due: jiff::Timestamp,
+        ticket: TicketNumber,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .callbacks_due
+                .remove(callback_key(due, ticket))
+                .map(|_| ())
+                .map_err(io_error)
+        })
     }
 }
