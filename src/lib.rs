@@ -29,6 +29,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod kb;
+pub mod rates;
 pub mod store;
 pub mod text;
 pub mod tickets;

@@ -410,7 +410,14 @@ impl Engine {
         if matches!(category, Category::Consultation | Category::Help) {
             let lookup = self.kb.lookup(turn.text, clock::today())?;
             match lookup.decision {
-                Decision::Answer(article) => return Ok(self.answer(turn, &article)),
+                Decision::Answer(article) => {
+                    let kind = RecordKind::Answered {
+                        article: article.id.clone(),
+                    };
+                    self.keep_record(turn.conversation, kind, turn.text, turn.now)
+                        .await?;
+                    return Ok(self.answer(turn, &article));
+                }
                 Decision::Suggest(options) if category == Category::Consultation => {
                     return Ok(self.suggest(turn, &options));
                 }
@@ -499,6 +506,11 @@ impl Engine {
             picked.then(|| article.clone())
         });
         if let Some(article) = chosen {
+            let kind = RecordKind::Answered {
+                article: article.id.clone(),
+            };
+            self.keep_record(turn.conversation, kind, &question, turn.now)
+                .await?;
             return Ok(self.answer(turn, &article));
         }
         if words::is_open_ticket(turn.text) {
