@@ -115,6 +115,7 @@ pub fn build_ticket_service(
             bots,
             callbacks: store,
             callback: settings.callback.clone(),
+            rates: settings.rates.clone(),
         },
         outbox_ready,
     ))

@@ -313,5 +313,49 @@ pub fn compute<'a>(
     }
 }
 
+/// Why a report cannot be made; each says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("`{0}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01")]
+    BadDate(String),
+    #[error("the period ends ({to}) before it starts ({from})")]
+    Reversed { from: Date, to: Date },
+    #[error("`{0}` is not a grouping: use unit, district or category")]
+    BadGroup(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl Period {
+    /// From the `YYYY-MM-DD` texts a person types.
+    pub fn parse(from: &str, to: &str) -> Result<Period, ReportError> {
+        let date = |t: &str| {
+            t.trim()
+                .parse::<Date>()
+                .map_err(|_| ReportError::BadDate(t.to_string()))
+        };
+        let (from, to) = (date(from)?, date(to)?);
+        if to < from {
+            return Err(ReportError::Reversed { from, to });
+        }
+        Ok(Period { from, to })
+    }
+}
+
+/// The report from the store: the tickets received in the period and the intake records.
+/// Reads every ticket once (a full scan); fine for a report, not for a request path.
+pub fn from_store(
+    tickets: &dyn crate::store::TicketStore,
+    records: &dyn crate::store::RecordStore,
+    period: Period,
+    by: GroupBy,
+    settings: &RateSettings,
+    as_of: Timestamp,
+) -> Result<RateReport, ReportError> {
+    let tickets = tickets.scan(&mut |t| period.contains(t.details.created_at))?;
+    let records = records.records(usize::MAX)?;
+    Ok(compute(&tickets, &records, period, by, settings, as_of))
+}
+
 #[cfg(test)]
 mod tests;

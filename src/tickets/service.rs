@@ -42,6 +42,8 @@ pub struct TicketServiceParts {
     /// 回访: the schedule of due callbacks, and their timing and scale.
     pub callbacks: Arc<dyn crate::store::CallbackStore>,
     pub callback: crate::config::CallbackSettings,
+    /// The rates' formulas (考评), read by reports.
+    pub rates: crate::config::RateSettings,
 }
 
 pub struct TicketService {

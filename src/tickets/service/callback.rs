@@ -70,6 +70,10 @@ impl TicketService {
         &self.parts.callback
     }
 
+    pub fn rate_settings(&self) -> &crate::config::RateSettings {
+        &self.parts.rates
+    }
+
     fn unit_name(&self, ticket: &Ticket) -> String {
         ticket
             .handling
