@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod callback_view;
 mod chat;
 pub mod error;
 mod openapi;

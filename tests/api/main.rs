@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod browser;
+mod callback;
 mod chat;
 mod console;
 mod kb;
