@@ -1,7 +1,7 @@
 //! Start-up and shutdown: build everything from settings, serve, stop in order.
 //!
 //! Shutdown order: stop accepting connections and let in-flight requests finish; stop the
-//! background loops (outbox, deadline scheduler); stop the store's writer and flush. The store is
+//! background loops (outbox, deadline scheduler, callback worker); stop the store's writer and flush. The store is
 //! flushed last, after everything that could still write to it has stopped.
 
 use std::collections::HashMap;
