@@ -304,6 +304,25 @@ async fn the_rates_are_served_to_admins_as_json_and_csv() {
         "{body}"
     );
 
+    let by_format = app
+        .client
+        .get(format!("{}{path}&by=category&format=csv", app.base))
+        .bearer_auth(&tokens.admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        by_format.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = by_format.text().await.unwrap();
+    assert!(
+        body.lines().nth(1).unwrap().starts_with("投诉,投诉,1,"),
+        "{body}"
+    );
+
     let (status, _) = call(&app, &tokens.unit, &path, None).await;
     assert_eq!(status, 403, "admins only");
     let (status, error) = call(
@@ -339,10 +358,14 @@ fn monday(time: &str) -> Timestamp {
         .timestamp()
 }
 
-#[tokio::test]
-async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_as_unreachable() {
-    let data = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(data.path()).unwrap());
+struct Handling {
+    store: Arc<SledStore>,
+    service: Arc<hotline::tickets::TicketService>,
+    worker: CallbackWorker,
+}
+
+fn handling(data: &std::path::Path) -> Handling {
+    let store = Arc::new(SledStore::open(data).unwrap());
     let bots = Arc::new(Bots::load(&repo().join("bots")).unwrap());
     let ready = Arc::new(tokio::sync::Notify::new());
     let service = Arc::new(
@@ -354,12 +377,29 @@ async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_
         locks: Default::default(),
         every: Duration::from_secs(60),
     };
+    Handling {
+        store,
+        service,
+        worker,
+    }
+}
+
+/// An anonymous noise complaint received Monday 09:00, handled by nanshan-urban and closed at
+/// `closed_at`; returns its number and conversation.
+async fn closed_ticket(
+    h: &Handling,
+    closed_at: Timestamp,
+) -> (
+    hotline::domain::TicketNumber,
+    hotline::domain::ConversationId,
+) {
     let conversation = Conversation::start(Channel::Web, monday("09:00"));
     let conversation_id = conversation.id;
-    ConversationStore::save(&*store, conversation)
+    ConversationStore::save(&*h.store, conversation)
         .await
         .unwrap();
-    let created = store
+    let created = h
+        .store
         .create(NewTicket {
             category: Category::Complaint,
             content: "楼下烧烤噪音扰民".into(),
@@ -374,22 +414,36 @@ async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_
         })
         .await
         .unwrap();
-    let ticket = service.on_created(created, monday("09:00")).await.unwrap();
+    let ticket = h
+        .service
+        .on_created(created, monday("09:00"))
+        .await
+        .unwrap();
     let unit = Actor::Unit(UnitId::new("nanshan-urban"));
     let n = ticket.number;
-    service
-        .act(n, TicketAction::Sign, &unit, monday("10:00"))
+    let svc = &h.service;
+    svc.act(n, TicketAction::Sign, &unit, monday("10:00"))
         .await
         .unwrap();
     let reply = TicketAction::Reply {
         text: "已处理".into(),
     };
-    service.act(n, reply, &unit, monday("20:00")).await.unwrap();
+    svc.act(n, reply, &unit, monday("20:00")).await.unwrap();
     let close = TicketAction::Close {
         text: "已办结".into(),
     };
+    svc.act(n, close, &unit, closed_at).await.unwrap();
+    (n, conversation_id)
+}
+
+#[tokio::test]
+async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_as_unreachable() {
+    let data = tempfile::tempdir().unwrap();
+    let h = handling(data.path());
+    let (store, worker) = (&h.store, &h.worker);
     // Closed at 20:30: an hour later is 21:30, inside the quiet hours.
-    let closed = service.act(n, close, &unit, monday("20:30")).await.unwrap();
+    let (n, conversation_id) = closed_ticket(&h, monday("20:30")).await;
+    let closed = TicketStore::get(&**store, n).unwrap().unwrap();
     assert!(
         closed.callback.hotline_only,
         "anonymous: the hotline alone runs it"
@@ -412,7 +466,7 @@ async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_
     );
     assert_eq!(worker.tick(tuesday_eight).await.sent, 1);
     assert_eq!(store.pending().unwrap(), outbox_before + 1);
-    let waiting = ConversationStore::get(&*store, conversation_id)
+    let waiting = ConversationStore::get(&**store, conversation_id)
         .unwrap()
         .unwrap();
     assert_eq!(waiting.pending_survey.as_ref().unwrap().ticket, n);
@@ -446,11 +500,11 @@ async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_
         CallbackCounts::default()
     );
     assert_eq!(worker.tick(thursday_eight).await.unreachable, 1);
-    let ticket = TicketStore::get(&*store, n).unwrap().unwrap();
+    let ticket = TicketStore::get(&**store, n).unwrap().unwrap();
     assert_eq!(ticket.status, TicketStatus::Surveyed);
     assert_eq!(ticket.callback.last(), Some(&SurveyOutcome::Unreachable));
     assert!(ticket.events.iter().any(|e| e.note.contains("未联系上")));
-    let conversation = ConversationStore::get(&*store, conversation_id)
+    let conversation = ConversationStore::get(&**store, conversation_id)
         .unwrap()
         .unwrap();
     assert_eq!(conversation.pending_survey, None);
@@ -460,4 +514,71 @@ async fn the_survey_waits_for_the_morning_then_one_reminder_then_it_is_recorded_
         "nothing more"
     );
     store.close().unwrap();
+}
+
+#[tokio::test]
+async fn hotline_report_rates_reads_the_store_as_a_table_or_csv() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        let h = handling(data.path());
+        let (_, _) = closed_ticket(&h, monday("11:00")).await;
+        // Sent, reminded, then 未联系上.
+        for day in 1..=3 {
+            h.worker.tick(monday("12:00") + (24 * day).hours()).await;
+        }
+        h.store.close().unwrap();
+    }
+    let run = |args: &[&str]| {
+        crate::helpers::hotline_command(data.path())
+            .args([
+                "report",
+                "rates",
+                "--from",
+                "2026-11-23",
+                "--to",
+                "2026-11-29",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let table = run(&[]);
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.contains("南山区城市管理综合执法局"), "{table}");
+    assert!(
+        table.contains("响应率") && table.contains("合计"),
+        "{table}"
+    );
+    let csv = run(&["--csv", "--by", "district"]);
+    let csv = String::from_utf8_lossy(&csv.stdout).into_owned();
+    // One ticket, evaluated, 未联系上: signed in time (100%), neither solved nor satisfied.
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("南山区,南山区,1,1,1,1.0000,0.0000,0.0000,30.00,"),
+        "{csv}"
+    );
+    let bad = crate::helpers::hotline_command(data.path())
+        .args([
+            "report",
+            "rates",
+            "--from",
+            "2026-11-31",
+            "--to",
+            "2026-12-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("`2026-11-31` is not a date"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }
