@@ -71,6 +71,16 @@ const SOLVED: &[&str] = &[
 
 /// 问题解决了吗: `Some(true)` 已解决, `Some(false)` 未解决, `None` unclear.
 pub fn solved(text: &str) -> Option<bool> {
+    solved_when(text, true)
+}
+
+/// Like [`solved`], but a bare yes or no ("好的", "对", "不") is not taken as the answer: for a
+/// citizen in the middle of another dialogue, whose "好的" confirms that dialogue.
+pub fn solved_explicitly(text: &str) -> Option<bool> {
+    solved_when(text, false)
+}
+
+fn solved_when(text: &str, yes_or_no: bool) -> Option<bool> {
     let b = bare(text);
     if let Some(n) = digit(&b) {
         return match n {
@@ -79,17 +89,10 @@ pub fn solved(text: &str) -> Option<bool> {
             _ => None,
         };
     }
-    if matches!(
-        b.as_str(),
-        "否" | "不是" | "没有" | "没" | "不" | "no" | "n"
-    ) {
-        return Some(false);
-    }
-    if matches!(
-        b.as_str(),
-        "是" | "是的" | "对" | "嗯" | "有" | "yes" | "y" | "ok" | "好"
-    ) {
-        return Some(true);
+    let no = ["否", "不是", "没有", "没", "不", "no", "n"];
+    let yes = ["是", "是的", "对", "嗯", "有", "yes", "y", "ok", "好"];
+    if no.contains(&b.as_str()) || yes.contains(&b.as_str()) {
+        return yes_or_no.then(|| yes.contains(&b.as_str()));
     }
     if NOT_SOLVED.iter().any(|w| b.contains(w)) {
         return Some(false);
@@ -234,6 +237,15 @@ mod tests {
         for unclear in ["今天天气不错", "3", "嗯嗯你好", "什么"] {
             assert_eq!(solved(unclear), None, "{unclear}");
         }
+    }
+
+    #[test]
+    fn mid_dialogue_only_explicit_answers_count() {
+        assert_eq!(solved_explicitly("好的"), None);
+        assert_eq!(solved_explicitly("不"), None);
+        assert_eq!(solved_explicitly("1"), Some(true));
+        assert_eq!(solved_explicitly("未解决"), Some(false));
+        assert_eq!(solved_explicitly("已解決"), Some(true));
     }
 
     #[test]

@@ -23,7 +23,13 @@ impl Engine {
         let text = turn.text;
         match pending.step {
             SurveyStep::Solved => {
-                let Some(solved) = answers::solved(text) else {
+                let idle = matches!(turn.conversation.state, DialogueState::Idle);
+                let read = if idle {
+                    answers::solved(text)
+                } else {
+                    answers::solved_explicitly(text)
+                };
+                let Some(solved) = read else {
                     return Ok(self.survey_unclear(turn, pending));
                 };
                 pending.solved = Some(solved);
@@ -66,19 +72,15 @@ impl Engine {
         Ok(Some(EngineOutput::say(reply)))
     }
 
-    /// An unclear reply: asked about once, when it is short and no other dialogue is under way;
-    /// otherwise the message is handled as usual and the survey stays pending.
+    /// An unclear reply: asked about once, when it is short and no other dialogue is under way
+    /// (not even a knowledge-base answer waiting for 有帮助); otherwise the message is handled as
+    /// usual and the survey stays pending.
     fn survey_unclear(
         &self,
         turn: &mut Turn<'_>,
         mut pending: PendingSurvey,
     ) -> Option<EngineOutput> {
-        let busy = matches!(
-            turn.conversation.state,
-            DialogueState::Intake { .. }
-                | DialogueState::Confirming { .. }
-                | DialogueState::VerifyingStatus { .. }
-        );
+        let busy = !matches!(turn.conversation.state, DialogueState::Idle);
         let short = words::bare(turn.text).chars().count() <= SHORT_REPLY;
         if busy || !short || pending.unclear >= 1 {
             return None;
