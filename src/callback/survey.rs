@@ -88,3 +88,72 @@ pub fn unclear(bots: &Bots, scale: SatisfactionScale, pending: &PendingSurvey) -
     );
     OutboundReply::text(text).with_buttons(buttons(bots, scale, pending))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TicketNumber;
+
+    fn bots() -> Bots {
+        Bots::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bots")).unwrap()
+    }
+
+    fn pending(step: SurveyStep) -> PendingSurvey {
+        PendingSurvey {
+            ticket: TicketNumber::from_sequence(100_001),
+            round: 1,
+            step,
+            solved: Some(true),
+            satisfaction: None,
+            unclear: 0,
+            asked_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    fn payloads(reply: &OutboundReply) -> Vec<&str> {
+        reply.buttons.iter().map(|b| b.payload.as_str()).collect()
+    }
+
+    #[test]
+    fn each_question_carries_its_choices_as_buttons_on_either_scale() {
+        let bots = bots();
+        let three = SatisfactionScale::Three;
+        let intro = intro(&bots, three, &pending(SurveyStep::Solved), "南山区城管");
+        let number = TicketNumber::from_sequence(100_001).to_string();
+        assert!(intro.text.contains(&number), "{}", intro.text);
+        assert!(intro.text.contains("南山区城管"), "{}", intro.text);
+        assert_eq!(payloads(&intro), ["已解决", "未解决"]);
+        let asked = ask(&bots, three, &pending(SurveyStep::Satisfaction));
+        assert_eq!(payloads(&asked), ["满意", "基本满意", "不满意"]);
+        let five = ask(
+            &bots,
+            SatisfactionScale::Five,
+            &pending(SurveyStep::Satisfaction),
+        );
+        assert_eq!(
+            payloads(&five),
+            ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+        );
+        let comment = ask(&bots, three, &pending(SurveyStep::Comment));
+        assert_eq!(payloads(&comment), ["没有了"]);
+        let mut unhappy = pending(SurveyStep::Comment);
+        unhappy.satisfaction = Some(Satisfaction::Dissatisfied);
+        let reason = ask(&bots, three, &unhappy);
+        assert!(reason.text.contains("重新办理"), "{}", reason.text);
+        assert_eq!(payloads(&reason), ["跳过"]);
+        let again = unclear(&bots, three, &pending(SurveyStep::Satisfaction));
+        assert!(again.text.contains("满意吗"), "{}", again.text);
+        let nudge = reminder(&bots, three, &pending(SurveyStep::Solved));
+        assert!(nudge.text.contains("回访提醒"), "{}", nudge.text);
+        // Every button's payload is read back as the answer it stands for.
+        for (payload, solved) in [("已解决", true), ("未解决", false)] {
+            assert_eq!(super::super::answers::solved(payload), Some(solved));
+        }
+        for (button, level) in five.buttons.iter().zip(Satisfaction::FIVE) {
+            assert_eq!(
+                super::super::answers::satisfaction(&button.payload, SatisfactionScale::Five),
+                Some(level)
+            );
+        }
+    }
+}

@@ -30,14 +30,18 @@ async fn app() -> (TestApp, Tokens) {
         unit: create_token(data.path(), Role::Unit("nanshan-urban".into())).await,
         admin: create_token(data.path(), Role::Admin).await,
     };
-    // No delay and no quiet hours here (those are tested below at explicit times); the worker
-    // runs when the test says, the background loop is kept out of the way.
+    (spawn_app_in(data, survey_settings()).await, tokens)
+}
+
+/// No delay and no quiet hours here (those are tested below at explicit times); the worker runs
+/// when the test says, the background loop is kept out of the way.
+fn survey_settings() -> hotline::config::Settings {
     let mut settings = test_settings();
     settings.callback.delay_minutes = 0;
     settings.callback.quiet_start = "00:00".into();
     settings.callback.quiet_end = "00:00".into();
     settings.callback.interval_secs = 3600;
-    (spawn_app_in(data, settings).await, tokens)
+    settings
 }
 
 async fn call(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -187,6 +191,33 @@ async fn a_closed_ticket_is_surveyed_on_the_web_chat_and_both_answers_are_kept()
     assert_eq!(
         app.callbacks.tick(in_days(5)).await,
         CallbackCounts::default()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_survey_in_progress_survives_a_restart() {
+    let (app, tokens) = app().await;
+    let (session, number) = open_ticket(&app).await;
+    handle_and_close(&app, &tokens, &number).await;
+    app.callbacks.tick(Timestamp::now()).await;
+    delivered(&app, &session, "问题解决了吗").await;
+    app.say(&session, "已解决").await;
+    let data = app.stop().await;
+
+    let app = spawn_app_in(data, survey_settings()).await;
+    let asked_again = app.say(&session, "满意").await;
+    assert!(
+        reply_text(&asked_again).contains("其他意见"),
+        "{asked_again}"
+    );
+    let done = app.say(&session, "挺好的，谢谢").await;
+    assert!(reply_text(&done).contains("感谢您的评价"), "{done}");
+    let surveyed = ticket(&app, &tokens, &number).await;
+    assert_eq!(surveyed["callback"]["final"], "已解决 · 满意");
+    assert_eq!(
+        surveyed["callback"]["rounds"][0]["comment"], "挺好的，谢谢",
+        "an optional comment is kept"
     );
     app.stop().await;
 }
