@@ -269,11 +269,17 @@ impl Counts {
     }
 }
 
-/// The report over `tickets` and `records` (anything outside the period is ignored), as of
-/// `as_of` (what is not yet due is not counted late).
+/// Whether `record` is a consultation the knowledge base answered within `period`.
+pub fn is_kb_answer(record: &IntakeRecord, period: &Period) -> bool {
+    period.contains(record.at) && matches!(record.kind, RecordKind::Answered { .. })
+}
+
+/// The report over `tickets` (those received outside the period are ignored) and the count of
+/// consultations the knowledge base answered in the period ([`is_kb_answer`]), as of `as_of`
+/// (what is not yet due is not counted late).
 pub fn compute<'a>(
     tickets: impl IntoIterator<Item = &'a Ticket>,
-    records: impl IntoIterator<Item = &'a IntakeRecord>,
+    kb_answered: u64,
     period: Period,
     by: GroupBy,
     settings: &RateSettings,
@@ -290,10 +296,6 @@ pub fn compute<'a>(
         }
         groups.entry(by.key(t)).or_default().add(t, settings, as_of);
     }
-    let kb_answered = records
-        .into_iter()
-        .filter(|r| period.contains(r.at) && matches!(r.kind, RecordKind::Answered { .. }))
-        .count() as u64;
     let mut total = Counts::default();
     for counts in groups.values() {
         total.merge(counts);
@@ -343,7 +345,8 @@ impl Period {
 }
 
 /// The report from the store: the tickets received in the period and the intake records.
-/// Reads every ticket once (a full scan); fine for a report, not for a request path.
+/// Reads every ticket and record once (full scans, nothing but the period's tickets kept); fine
+/// for a report, not for a request path.
 pub fn from_store(
     tickets: &dyn crate::store::TicketStore,
     records: &dyn crate::store::RecordStore,
@@ -353,8 +356,8 @@ pub fn from_store(
     as_of: Timestamp,
 ) -> Result<RateReport, ReportError> {
     let tickets = tickets.scan(&mut |t| period.contains(t.details.created_at))?;
-    let records = records.records(usize::MAX)?;
-    Ok(compute(&tickets, &records, period, by, settings, as_of))
+    let kb_answered = records.count_records(&mut |r| is_kb_answer(r, &period))?;
+    Ok(compute(&tickets, kb_answered, period, by, settings, as_of))
 }
 
 #[cfg(test)]

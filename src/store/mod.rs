@@ -70,6 +70,17 @@ pub trait RecordStore: Send + Sync {
     fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()>;
     /// Up to `limit` records, newest first.
     fn records(&self, limit: usize) -> Result<Vec<IntakeRecord>, StoreError>;
+    /// How many records `matching` accepts, read one at a time (nothing is collected).
+    fn count_records(
+        &self,
+        matching: &mut dyn FnMut(&IntakeRecord) -> bool,
+    ) -> Result<u64, StoreError> {
+        Ok(self
+            .records(usize::MAX)?
+            .iter()
+            .filter(|r| matching(r))
+            .count() as u64)
+    }
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()>;
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError>;
 }

@@ -410,6 +410,19 @@ impl RecordStore for SledStore {
             .collect()
     }
 
+    fn count_records(
+        &self,
+        matching: &mut dyn FnMut(&IntakeRecord) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for item in self.trees.records.iter() {
+            let (_, bytes) = item.map_err(io_error)?;
+            let record: IntakeRecord = decode(RECORDS, &bytes)?;
+            count += u64::from(matching(&record));
+        }
+        Ok(count)
+    }
+
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()> {
         self.write(move |trees| {
             let mut counts: ArticleFeedback =
