@@ -285,33 +285,69 @@ pub fn compute<'a>(
     settings: &RateSettings,
     as_of: Timestamp,
 ) -> RateReport {
-    let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut consultation_tickets = 0;
-    for t in tickets
-        .into_iter()
-        .filter(|t| period.contains(t.details.created_at))
-    {
-        if t.details.category == Category::Consultation {
-            consultation_tickets += 1;
+    let mut tally = Tally::new(period, by, settings, as_of);
+    for t in tickets {
+        tally.add(t);
+    }
+    tally.finish(kb_answered)
+}
+
+/// The report built one ticket at a time, so a store scan need not hold the tickets.
+pub struct Tally<'s> {
+    period: Period,
+    by: GroupBy,
+    settings: &'s RateSettings,
+    as_of: Timestamp,
+    groups: BTreeMap<String, Counts>,
+    consultation_tickets: u64,
+}
+
+impl<'s> Tally<'s> {
+    pub fn new(period: Period, by: GroupBy, settings: &'s RateSettings, as_of: Timestamp) -> Self {
+        Tally {
+            period,
+            by,
+            settings,
+            as_of,
+            groups: BTreeMap::new(),
+            consultation_tickets: 0,
         }
-        groups.entry(by.key(t)).or_default().add(t, settings, as_of);
     }
-    let mut total = Counts::default();
-    for counts in groups.values() {
-        total.merge(counts);
+
+    /// Counts `t` if it was received in the period.
+    pub fn add(&mut self, t: &Ticket) {
+        if !self.period.contains(t.details.created_at) {
+            return;
+        }
+        if t.details.category == Category::Consultation {
+            self.consultation_tickets += 1;
+        }
+        self.groups
+            .entry(self.by.key(t))
+            .or_default()
+            .add(t, self.settings, self.as_of);
     }
-    let consultations = kb_answered + consultation_tickets;
-    RateReport {
-        period,
-        by,
-        rows: groups
-            .into_iter()
-            .map(|(group, counts)| counts.row(group, settings))
-            .collect(),
-        total: total.row("合计".into(), settings),
-        kb_answered,
-        consultations,
-        direct_answer_rate: ratio(kb_answered as f64, consultations),
+
+    pub fn finish(self, kb_answered: u64) -> RateReport {
+        let mut total = Counts::default();
+        for counts in self.groups.values() {
+            total.merge(counts);
+        }
+        let consultations = kb_answered + self.consultation_tickets;
+        let settings = self.settings;
+        RateReport {
+            period: self.period,
+            by: self.by,
+            rows: self
+                .groups
+                .into_iter()
+                .map(|(group, counts)| counts.row(group, settings))
+                .collect(),
+            total: total.row("合计".into(), settings),
+            kb_answered,
+            consultations,
+            direct_answer_rate: ratio(kb_answered as f64, consultations),
+        }
     }
 }
 
@@ -345,8 +381,8 @@ impl Period {
 }
 
 /// The report from the store: the tickets received in the period and the intake records.
-/// Reads every ticket and record once (full scans, nothing but the period's tickets kept); fine
-/// for a report, not for a request path.
+/// Reads every ticket and record once (full scans, nothing kept but the counts); fine for a
+/// report, not for a request path.
 pub fn from_store(
     tickets: &dyn crate::store::TicketStore,
     records: &dyn crate::store::RecordStore,
@@ -355,9 +391,14 @@ pub fn from_store(
     settings: &RateSettings,
     as_of: Timestamp,
 ) -> Result<RateReport, ReportError> {
-    let tickets = tickets.scan(&mut |t| period.contains(t.details.created_at))?;
+    let mut tally = Tally::new(period, by, settings, as_of);
+    // Counted inside the scan, keeping none: memory stays one row per group.
+    tickets.scan(&mut |t| {
+        tally.add(t);
+        false
+    })?;
     let kb_answered = records.count_records(&mut |r| is_kb_answer(r, &period))?;
-    Ok(compute(&tickets, kb_answered, period, by, settings, as_of))
+    Ok(tally.finish(kb_answered))
 }
 
 #[cfg(test)]
