@@ -188,10 +188,14 @@ pub fn satisfaction(text: &str, scale: SatisfactionScale) -> Option<Satisfaction
     None
 }
 
-/// "跳过", "没有了", "无": the citizen has nothing to add.
+/// "跳过", "没有了", "无", or "1" (the one button, numbered on SMS): nothing to add.
 pub fn is_no_comment(text: &str) -> bool {
+    let b = bare(text);
+    if digit(&b) == Some(1) {
+        return true;
+    }
     matches!(
-        bare(text).as_str(),
+        b.as_str(),
         "跳过" | "没有" | "没" | "无" | "不用" | "不需要" | "没什么" | "算" | "不说" | "skip"
     )
 }
@@ -310,6 +314,7 @@ mod tests {
     fn no_comment_words_and_reasons() {
         assert!(is_no_comment("跳过"));
         assert!(is_no_comment("没有了"));
+        assert!(is_no_comment("１"), "the numbered button on SMS");
         assert!(!is_no_comment("路灯还是不亮"));
         assert!(carries_a_reason("没解决，路灯晚上还是不亮"));
         assert!(!carries_a_reason("没解决"));
