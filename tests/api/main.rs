@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod browser;
 mod callback;
+mod callback_schedule;
 mod chat;
 mod console;
 mod kb;
