@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use minijinja::context;
 
 mod callback;
-pub use callback::{CallbackStep, SurveyFinish};
+mod survey_result;
+pub use callback::CallbackStep;
+pub use survey_result::SurveyFinish;
 
 use super::dispatch::{DispatchRules, check_lead};
 use crate::bots::Bots;

@@ -1,20 +1,18 @@
 //! 回访 on the ticket side: a round opens when a ticket is closed, the worker sends its survey and
 //! its one reminder inside the allowed hours, and the round ends with the citizen's answers or as
 //! 未联系上. 未解决 or 不满意 with a reason sends the ticket back to its unit (重办), after which
-//! the next closure opens the second round; every round stays on the ticket.
+//! the next closure opens the second round; every round stays on the ticket (`survey_result`).
 
 use jiff::{SignedDuration, Timestamp};
-use minijinja::context;
 
 use super::{ServiceError, TicketService};
 use crate::callback::survey;
 use crate::callback::timing::{QuietHours, send_at};
 use crate::clock;
 use crate::config::CallbackSettings;
-use crate::domain::lifecycle::{self, Actor, TicketAction};
 use crate::domain::{
     CallbackRound, Conversation, OutboundReply, OutboxMessage, PendingSurvey, SurveyOutcome,
-    SurveyStep, Ticket, TicketEvent, TicketNumber, TicketStatus,
+    SurveyStep, Ticket, TicketNumber, TicketStatus,
 };
 use crate::engine::locks::StripedLocks;
 use crate::store::ConversationStore;
@@ -33,21 +31,6 @@ pub enum CallbackStep {
     Dropped,
 }
 
-/// What the citizen's completed survey led to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SurveyFinish {
-    Recorded,
-    /// 重办: back to `unit` with a new deadline.
-    Rehandled {
-        unit: String,
-        deadline: Option<Timestamp>,
-    },
-    /// The re-handling limit was reached: up to a coordinator.
-    Escalated,
-    /// The round had already ended (answered elsewhere, or recorded as 未联系上).
-    Stale,
-}
-
 fn hours(h: u32) -> SignedDuration {
     SignedDuration::from_hours(i64::from(h))
 }
@@ -60,7 +43,7 @@ fn quiet(settings: &CallbackSettings) -> QuietHours {
 }
 
 /// The round still waiting for an answer, if the ticket is closed and has one.
-fn open_round(ticket: &Ticket) -> Option<&CallbackRound> {
+pub(super) fn open_round(ticket: &Ticket) -> Option<&CallbackRound> {
     let round = ticket.callback.current()?;
     (ticket.status == TicketStatus::Closed && round.finished_at.is_none()).then_some(round)
 }
@@ -74,7 +57,7 @@ impl TicketService {
         &self.parts.rates
     }
 
-    fn unit_name(&self, ticket: &Ticket) -> String {
+    pub(super) fn unit_name(&self, ticket: &Ticket) -> String {
         ticket
             .handling
             .lead
@@ -409,94 +392,5 @@ impl TicketService {
         };
         self.finish_round(ticket, outcome, None, now).await?;
         Ok(step)
-    }
-
-    /// Ends the open round with `outcome` (→ 已回访); with a `reason`, 重办 follows at once.
-    async fn finish_round(
-        &self,
-        mut ticket: Ticket,
-        outcome: SurveyOutcome,
-        reason: Option<String>,
-        now: Timestamp,
-    ) -> Result<Ticket, ServiceError> {
-        let unreachable = outcome == SurveyOutcome::Unreachable;
-        if let Some(r) = ticket.callback.current_mut() {
-            r.outcome = Some(outcome);
-            r.finished_at = Some(now);
-        }
-        let rules = &self.parts.lifecycle;
-        let mut next = lifecycle::apply(&ticket, TicketAction::Survey, &Actor::System, now, rules)?;
-        if unreachable {
-            next.events.push(TicketEvent::note(
-                now,
-                Actor::System.audit_name(),
-                next.status,
-                self.parts.bots.text("event_survey_unreachable"),
-            ));
-        }
-        if let Some(reason) = reason {
-            let d = self.deadlines(&next, now);
-            let action = TicketAction::Rehandle {
-                reason,
-                accept_by: d.accept_by,
-                deadline: d.deadline,
-            };
-            next = lifecycle::apply(&next, action, &Actor::System, now, rules)?;
-        }
-        self.parts.tickets.save(next.clone()).await?;
-        Ok(next)
-    }
-
-    /// The citizen answered the survey to the end: records the round, and re-handles the ticket
-    /// when it was unsolved or unsatisfying and the citizen said why.
-    pub async fn finish_survey(
-        &self,
-        pending: &PendingSurvey,
-        comment: Option<String>,
-        now: Timestamp,
-    ) -> Result<SurveyFinish, ServiceError> {
-        let ticket = self.get(pending.ticket)?;
-        if open_round(&ticket).is_none_or(|r| r.round != pending.round) {
-            return Ok(SurveyFinish::Stale);
-        }
-        let comment = comment.filter(|c| !c.trim().is_empty());
-        let reason = survey::wants_reason(pending)
-            .then(|| comment.clone())
-            .flatten();
-        let outcome = SurveyOutcome::Answered {
-            solved: pending.solved,
-            satisfaction: pending.satisfaction,
-            comment,
-        };
-        let rehandle = reason.is_some();
-        let next = self.finish_round(ticket, outcome, reason, now).await?;
-        Ok(match next.status {
-            TicketStatus::Escalated => SurveyFinish::Escalated,
-            _ if rehandle => SurveyFinish::Rehandled {
-                unit: self.unit_name(&next),
-                deadline: next.handling.deadline,
-            },
-            _ => SurveyFinish::Recorded,
-        })
-    }
-
-    /// The citizen's reply after the survey ended, as text.
-    pub fn survey_finish_text(&self, number: TicketNumber, finish: &SurveyFinish) -> String {
-        let bots = &self.parts.bots;
-        let number = number.to_string();
-        match finish {
-            SurveyFinish::Recorded | SurveyFinish::Stale => {
-                bots.say("survey_thanks", context! { number => &number })
-            }
-            SurveyFinish::Rehandled { unit, deadline } => bots.say(
-                "survey_rehandled",
-                context! {
-                    number => &number,
-                    unit => unit,
-                    deadline => deadline.map(clock::display),
-                },
-            ),
-            SurveyFinish::Escalated => bots.say("survey_escalated", context! { number => &number }),
-        }
     }
 }
