@@ -1,7 +1,7 @@
 //! Start-up and shutdown: build everything from settings, serve, stop in order.
 //!
 //! Shutdown order: stop accepting connections and let in-flight requests finish; stop the
-//! background loops (outbox, deadline scheduler); stop the store's writer and flush. The store is
+//! background loops (outbox, deadline scheduler, callback worker); stop the store's writer and flush. The store is
 //! flushed last, after everything that could still write to it has stopped.
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
+use crate::callback::worker::CallbackWorker;
 use crate::channels::Gateway;
 use crate::classify::Classifier;
 use crate::config::Settings;
@@ -47,6 +48,7 @@ pub struct Application {
     settings: Settings,
     outbox: OutboxWorker,
     scheduler: Scheduler,
+    callbacks: Arc<CallbackWorker>,
     /// Set to true when shutdown starts: background loops and open event streams end.
     stopping: watch::Sender<bool>,
 }
@@ -102,7 +104,7 @@ pub fn build_ticket_service(
     }
     Ok(TicketService::new(
         TicketServiceParts {
-            tickets: store,
+            tickets: store.clone(),
             units,
             rules,
             calendar,
@@ -112,6 +114,9 @@ pub fn build_ticket_service(
                 ..LifecycleRules::default()
             },
             bots,
+            callbacks: store,
+            callback: settings.callback.clone(),
+            rates: settings.rates.clone(),
         },
         outbox_ready,
     ))
@@ -128,6 +133,8 @@ pub struct Core {
     pub hub: LiveHub,
     pub outbox: OutboxWorker,
     pub scheduler: Scheduler,
+    /// 回访: sends due surveys and reminders, records 未联系上.
+    pub callbacks: Arc<CallbackWorker>,
 }
 
 impl Core {
@@ -199,6 +206,12 @@ impl Core {
             bots,
             every: Duration::from_secs(settings.server.scheduler_interval_secs),
         };
+        let callbacks = Arc::new(CallbackWorker {
+            service: service.clone(),
+            conversations: store.clone(),
+            locks: engine.conversation_locks(),
+            every: Duration::from_secs(settings.callback.interval_secs),
+        });
         Ok(Core {
             store,
             kb,
@@ -208,6 +221,7 @@ impl Core {
             hub,
             outbox,
             scheduler,
+            callbacks,
         })
     }
 }
@@ -235,8 +249,14 @@ impl Application {
             settings,
             outbox: core.outbox,
             scheduler: core.scheduler,
+            callbacks: core.callbacks,
             stopping,
         })
+    }
+
+    /// The callback worker, so a test can run it at a moment of its choosing.
+    pub fn callbacks(&self) -> Arc<CallbackWorker> {
+        self.callbacks.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -264,6 +284,11 @@ impl Application {
             self.scheduler
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
+        let callbacks = tokio::spawn({
+            let worker = self.callbacks.clone();
+            let stop = stopped(self.stopping.subscribe());
+            async move { worker.run_until_stopped(stop).await }
+        });
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -277,6 +302,7 @@ impl Application {
         let _ = self.stopping.send(true);
         let _ = outbox.await;
         let _ = scheduler.await;
+        let _ = callbacks.await;
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -106,6 +106,17 @@ const REQUIRED: &[&str] = &[
     "ticket_joined",
     "too_long",
     "welcome",
+    "survey_intro",
+    "survey_ask_satisfaction",
+    "survey_ask_reason",
+    "survey_ask_comment",
+    "survey_unclear",
+    "survey_thanks",
+    "survey_rehandled",
+    "survey_escalated",
+    "survey_reminder",
+    "survey_question_solved",
+    "event_survey_unreachable",
 ];
 
 pub struct Bots {

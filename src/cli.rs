@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
+pub mod report;
+
 use hotline::app::{Paths, open_store};
 use hotline::auth::{Role, TokenRecord, generate_token, token_hash, token_id};
 use hotline::clock;

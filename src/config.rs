@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod callback;
+pub use callback::{CallbackSettings, RateSettings, RatedRound, SatisfactionScale};
+
 pub const MAIN_FILE: &str = "hotline.toml";
 const ENV_PREFIX: &str = "HOTLINE__";
 
@@ -47,6 +50,10 @@ pub struct Settings {
     pub time_limits: std::collections::BTreeMap<String, u32>,
     pub deadlines: DeadlineSettings,
     pub web: WebSettings,
+    /// 回访: delay, quiet hours, reminder, scale.
+    pub callback: CallbackSettings,
+    /// The rates' formulas: weights and what counts as evaluated.
+    pub rates: RateSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -248,6 +255,8 @@ impl Default for Settings {
             .collect(),
             deadlines: DeadlineSettings::default(),
             web: WebSettings::default(),
+            callback: CallbackSettings::default(),
+            rates: RateSettings::default(),
         }
     }
 }
@@ -323,6 +332,8 @@ impl Settings {
                 message: e.message().to_string(),
             })?;
         settings.validate()?;
+        settings.callback.validate(&file, &text)?;
+        settings.rates.validate(&file, &text)?;
         Ok(settings)
     }
 
@@ -515,6 +526,28 @@ mod tests {
                 .to_string();
             assert!(err.contains("web.allowed_origins"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn rate_weights_that_do_not_add_up_name_the_file_and_line() {
+        let err = load_text("[rates]\n\nsolved_weight = 0.5\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hotline.toml:1:"), "{err}");
+        let err = load_text("[rates]\nresponse_weight = 1.5\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hotline.toml:2:"), "{err}");
+        let err = load_text(
+            "[callback]\ndelay_minutes = 5\nquiet_start = \"9pm\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("hotline.toml:3:") && err.contains("quiet_start"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - [`engine`]: one inbound message in, replies and maybe a ticket out; durable before replying.
 //! - [`classify`]: 咨询 求助 投诉 举报 建议 表扬 紧急, emergency rules plus a trained model.
 //! - [`tickets`]: dispatch, the lifecycle with persistence, deadline warnings, the outbox.
+//! - [`callback`]: 回访 after 办结: when surveys may go out, reading the answers, the worker.
+//! - [`rates`]: 响应率, 解决率, 满意率 and the other rates per unit, district or category.
 //! - [`kb`]: the knowledge base: Markdown articles, a tantivy index with a jieba tokenizer, and the
 //!   calibrated decision to answer, suggest, or not.
 //! - [`store`]: a trait per aggregate (tickets, conversations) and the sled implementation with
@@ -21,6 +23,7 @@ pub mod app;
 pub mod auth;
 pub mod bots;
 pub mod calendar;
+pub mod callback;
 pub mod channels;
 pub mod classify;
 pub mod clock;
@@ -29,6 +32,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod kb;
+pub mod rates;
 pub mod store;
 pub mod text;
 pub mod tickets;

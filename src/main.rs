@@ -52,6 +52,9 @@ enum Command {
     /// Access tokens for operators and admins.
     #[command(subcommand)]
     Tokens(cli::TokensCommand),
+    /// Reports: the rates (考评) per unit, district or category.
+    #[command(subcommand)]
+    Report(cli::report::ReportCommand),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Units(command) => cli::units(command, &paths),
         Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
+        Command::Report(command) => cli::report::report(command, &settings, &paths),
     }
 }
 

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Button, Category, Channel, ConversationId, TicketNumber};
+use super::{Button, Category, Channel, ConversationId, PendingSurvey, TicketNumber};
 
 /// How many transcript entries a conversation keeps (older ones are dropped first).
 pub const TRANSCRIPT_LIMIT: usize = 200;
@@ -43,6 +43,9 @@ pub struct Conversation {
     /// Saved with the turn they caused, so a retry after a crash is recognised too.
     #[serde(default)]
     pub seen_messages: Vec<String>,
+    /// A callback survey waiting for the citizen's answer (kept apart from `state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_survey: Option<PendingSurvey>,
 }
 
 /// The explicit state machine of one conversation.
@@ -158,6 +161,7 @@ impl Conversation {
             flagged_for_review: false,
             address: None,
             seen_messages: Vec::new(),
+            pending_survey: None,
         }
     }
 

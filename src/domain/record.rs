@@ -17,6 +17,8 @@ pub enum RecordKind {
     Flood,
     /// Asked for a person.
     HumanRequested,
+    /// A consultation answered at once from the knowledge base (counts for 直接答复率).
+    Answered { article: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

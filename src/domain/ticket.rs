@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Channel, ConversationId, Handling, TicketAction};
+use super::{Callback, Channel, ConversationId, Handling, TicketAction};
 
 /// 诉求类型, plus 紧急 for what belongs to 110/119/120/122.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -253,6 +253,9 @@ pub struct Ticket {
     pub events: Vec<TicketEvent>,
     #[serde(default)]
     pub handling: Handling,
+    /// 回访 rounds (first and final ratings both kept).
+    #[serde(default)]
+    pub callback: Callback,
 }
 
 impl Ticket {
@@ -271,6 +274,7 @@ impl Ticket {
             details,
             events: vec![event],
             handling: Handling::default(),
+            callback: Callback::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod extract;
 mod intake;
 pub mod locks;
 mod status;
+mod survey;
 pub mod triage;
 pub mod words;
 
@@ -367,6 +368,10 @@ impl Engine {
         {
             return self.status_query(turn);
         }
+        // A pending callback survey reads "1" as its answer, whatever dialogue is under way.
+        if let Some(output) = self.survey_answer(turn).await? {
+            return Ok(output);
+        }
         match std::mem::take(&mut turn.conversation.state) {
             DialogueState::Idle => self.new_matter(turn, classification.category).await,
             DialogueState::Intake { draft } => self.continue_intake(turn, draft).await,
@@ -450,7 +455,14 @@ impl Engine {
         if matches!(category, Category::Consultation | Category::Help) {
             let lookup = self.kb.lookup(turn.text, clock::today())?;
             match lookup.decision {
-                Decision::Answer(article) => return Ok(self.answer(turn, &article)),
+                Decision::Answer(article) => {
+                    let kind = RecordKind::Answered {
+                        article: article.id.clone(),
+                    };
+                    self.keep_record(turn.conversation, kind, turn.text, turn.now)
+                        .await?;
+                    return Ok(self.answer(turn, &article));
+                }
                 Decision::Suggest(options) if category == Category::Consultation => {
                     return Ok(self.suggest(turn, &options));
                 }
@@ -540,6 +552,11 @@ impl Engine {
             picked.then(|| article.clone())
         });
         if let Some(article) = chosen {
+            let kind = RecordKind::Answered {
+                article: article.id.clone(),
+            };
+            self.keep_record(turn.conversation, kind, &question, turn.now)
+                .await?;
             return Ok(self.answer(turn, &article));
         }
         if words::is_open_ticket(turn.text) {

@@ -3,10 +3,12 @@
 
 mod admin;
 pub mod auth;
+mod callback_view;
 mod chat;
 pub mod error;
 mod openapi;
 mod operator;
+mod reports;
 mod tickets_view;
 mod units;
 mod web;
@@ -53,6 +55,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .route("/api/chat/sessions/{id}/events", get(chat::events))
         .route("/api/admin/kb/reload", post(admin::reload_kb))
+        .route("/api/admin/reports/rates", get(reports::rates))
         .route("/api/units/tickets", get(units::list))
         .route("/api/units/tickets/{number}", get(units::show))
         .route("/api/units/tickets/{number}/sign", post(units::sign))

@@ -52,6 +52,8 @@ pub struct TicketView {
     pub pending_extension: Option<String>,
     pub replies: Vec<String>,
     pub events: Vec<EventView>,
+    /// 回访 rounds and their ratings.
+    pub callback: super::callback_view::CallbackView,
 }
 
 /// Who is looking.
@@ -144,5 +146,9 @@ pub fn view(
             .map(|x| format!("{} → {}", x.reason, clock::display(x.until))),
         replies: h.replies.iter().map(|r| r.text.clone()).collect(),
         events,
+        callback: super::callback_view::callback_view(
+            &ticket.callback,
+            matches!(viewer, Viewer::Operator),
+        ),
     }
 }

@@ -70,6 +70,17 @@ pub trait RecordStore: Send + Sync {
     fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()>;
     /// Up to `limit` records, newest first.
     fn records(&self, limit: usize) -> Result<Vec<IntakeRecord>, StoreError>;
+    /// How many records `matching` accepts, read one at a time (nothing is collected).
+    fn count_records(
+        &self,
+        matching: &mut dyn FnMut(&IntakeRecord) -> bool,
+    ) -> Result<u64, StoreError> {
+        Ok(self
+            .records(usize::MAX)?
+            .iter()
+            .filter(|r| matching(r))
+            .count() as u64)
+    }
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()>;
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError>;
 }
@@ -96,4 +107,23 @@ pub trait TokenStore: Send + Sync {
     fn put_token(&self, hash: String, record: crate::auth::TokenRecord) -> StoreFuture<'_, ()>;
     fn token(&self, hash: &str) -> Result<Option<crate::auth::TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<(String, crate::auth::TokenRecord)>, StoreError>;
+}
+
+/// The callback schedule: "look at this ticket's callback at this moment", ordered by time, so
+/// the worker reads only what is due instead of scanning every ticket. An entry carries no
+/// decision: the ticket's callback round says what is due (survey, reminder, 未联系上), so a stale
+/// or repeated entry is harmless.
+pub trait CallbackStore: Send + Sync {
+    fn schedule_callback(&self, due: jiff::Timestamp, ticket: TicketNumber) -> StoreFuture<'_, ()>;
+    /// Entries due at `now`, earliest first.
+    fn due_callbacks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(jiff::Timestamp, TicketNumber)>, StoreError>;
+    fn unschedule_callback(
+        &self,
+        due: jiff::Timestamp,
+        ticket: TicketNumber,
+    ) -> StoreFuture<'_, ()>;
 }

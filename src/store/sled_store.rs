@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    ChatStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore,
-    TokenStore,
+    CallbackStore, ChatStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture,
+    TicketStore, TokenStore,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
@@ -36,6 +36,8 @@ const OUTBOX: &str = "outbox";
 const OUTBOX_SENT: &str = "outbox_sent";
 /// `channel:chat` → the conversation that chat continues.
 const CHATS: &str = "chats";
+/// The callback schedule: key = due second (big-endian) + ticket number, value empty.
+const CALLBACKS_DUE: &str = "callbacks_due";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -56,6 +58,7 @@ struct Trees {
     outbox: sled::Tree,
     outbox_sent: sled::Tree,
     chats: sled::Tree,
+    callbacks_due: sled::Tree,
 }
 
 pub struct SledStore {
@@ -85,6 +88,7 @@ impl SledStore {
             outbox: open(OUTBOX)?,
             outbox_sent: open(OUTBOX_SENT)?,
             chats: open(CHATS)?,
+            callbacks_due: open(CALLBACKS_DUE)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -410,6 +414,19 @@ impl RecordStore for SledStore {
             .collect()
     }
 
+    fn count_records(
+        &self,
+        matching: &mut dyn FnMut(&IntakeRecord) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for item in self.trees.records.iter() {
+            let (_, bytes) = item.map_err(io_error)?;
+            let record: IntakeRecord = decode(RECORDS, &bytes)?;
+            count += u64::from(matching(&record));
+        }
+        Ok(count)
+    }
+
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()> {
         self.write(move |trees| {
             let mut counts: ArticleFeedback =
@@ -515,5 +532,70 @@ impl TokenStore for SledStore {
                 ))
             })
             .collect()
+    }
+}
+
+fn callback_key(due: jiff::Timestamp, ticket: TicketNumber) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    let second = u64::try_from(due.as_second()).unwrap_or(0);
+    key[..8].copy_from_slice(&second.to_be_bytes());
+    key[8..].copy_from_slice(&ticket.value().to_be_bytes());
+    key
+}
+
+fn parse_callback_key(key: &[u8]) -> Option<(jiff::Timestamp, TicketNumber)> {
+    let second = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
+    let number = u64::from_be_bytes(key.get(8..16)?.try_into().ok()?);
+    let due = jiff::Timestamp::from_second(i64::try_from(second).ok()?).ok()?;
+    let ticket = TicketNumber::parse(&number.to_string())?;
+    Some((due, ticket))
+}
+
+impl CallbackStore for SledStore {
+    fn schedule_callback(&self, due: jiff::Timestamp, ticket: TicketNumber) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .callbacks_due
+                .insert(callback_key(due, ticket), &[])
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn due_callbacks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(jiff::Timestamp, TicketNumber)>, StoreError> {
+        // Everything before the next whole second: entries are kept to the second.
+        let next_second = u64::try_from(now.as_second())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let mut end = [0u8; 16];
+        end[..8].copy_from_slice(&next_second.to_be_bytes());
+        let mut out = Vec::new();
+        for item in self.trees.callbacks_due.range(..end).take(limit) {
+            let (key, _) = item.map_err(io_error)?;
+            let entry = parse_callback_key(&key).ok_or_else(|| StoreError::Corrupt {
+                tree: CALLBACKS_DUE,
+                message: format!("bad key {key:?}"),
+            })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    fn unschedule_callback(
+        &self,
+        due: jiff::Timestamp,
+        ticket: TicketNumber,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .callbacks_due
+                .remove(callback_key(due, ticket))
+                .map(|_| ())
+                .map_err(io_error)
+        })
     }
 }

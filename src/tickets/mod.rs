@@ -10,4 +10,4 @@ pub mod outbox;
 pub mod scheduler;
 mod service;
 
-pub use service::{ServiceError, TicketService, TicketServiceParts};
+pub use service::{CallbackStep, ServiceError, SurveyFinish, TicketService, TicketServiceParts};

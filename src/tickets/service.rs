@@ -5,6 +5,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use minijinja::context;
 
+mod callback;
+mod survey_result;
+pub use callback::CallbackStep;
+pub use survey_result::SurveyFinish;
+
 use super::dispatch::{DispatchRules, check_lead};
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, Urgency, WorkCalendar};
@@ -36,6 +41,11 @@ pub struct TicketServiceParts {
     pub limits: TimeLimits,
     pub lifecycle: LifecycleRules,
     pub bots: Arc<Bots>,
+    /// 回访: the schedule of due callbacks, and their timing and scale.
+    pub callbacks: Arc<dyn crate::store::CallbackStore>,
+    pub callback: crate::config::CallbackSettings,
+    /// The rates' formulas (考评), read by reports.
+    pub rates: crate::config::RateSettings,
 }
 
 pub struct TicketService {
@@ -217,7 +227,10 @@ impl TicketService {
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
         let notice = self.citizen_message(&ticket, &action, now);
-        let next = lifecycle::apply(&ticket, action, actor, now, &self.parts.lifecycle)?;
+        let mut next = lifecycle::apply(&ticket, action, actor, now, &self.parts.lifecycle)?;
+        if next.status == TicketStatus::Closed && ticket.status != TicketStatus::Closed {
+            self.open_callback_round(&mut next, now).await?;
+        }
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
         let queued = !messages.is_empty();
         self.parts

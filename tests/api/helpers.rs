@@ -28,6 +28,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub data: TempDir,
+    /// The server's callback worker, to run at a moment the test chooses.
+    pub callbacks: std::sync::Arc<hotline::callback::worker::CallbackWorker>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -63,6 +65,7 @@ pub async fn spawn_app_in(data: TempDir, settings: Settings) -> TestApp {
     };
     let app = Application::build(settings, &paths).await.unwrap();
     let addr = app.local_addr().unwrap();
+    let callbacks = app.callbacks();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -71,6 +74,7 @@ pub async fn spawn_app_in(data: TempDir, settings: Settings) -> TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         data,
+        callbacks,
         stop: Some(stop),
         task: Some(task),
     }

@@ -5,6 +5,8 @@ mod helpers;
 
 mod bad_input;
 mod browser;
+mod callback;
+mod callback_schedule;
 mod channels;
 mod chat;
 mod console;

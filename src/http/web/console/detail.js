@@ -115,6 +115,15 @@
     add('异议时限', ticket.object_by);
     add('延期申请', ticket.pending_extension && ticket.pending_extension + '（待热线审核）');
     add('派单建议', ticket.proposal);
+    // 回访 is run by the hotline; the unit sees the results (the citizen's words stay with it).
+    const callback = ticket.callback || {};
+    const rounds = callback.rounds || [];
+    const last = rounds[rounds.length - 1];
+    if (last && last.state !== '已完成') {
+      add('回访', '第' + last.round + '次回访' + last.state + '（' + last.due_at + '起，由热线进行）');
+    }
+    add(rounds.length > 1 ? '首次回访' : '回访结果', callback.first);
+    if (rounds.length > 1) add('最终回访', callback.final);
     return list;
   }
 

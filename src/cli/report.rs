@@ -1,0 +1,57 @@
+//! `hotline report rates`: the rates (考评) from the store, as a table or CSV.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use hotline::app::{Paths, open_store};
+use hotline::clock;
+use hotline::config::Settings;
+use hotline::rates::{self, GroupBy, Period};
+use hotline::units::Units;
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// 响应率, 解决率, 满意率 and the other rates of the tickets received in a period.
+    Rates {
+        /// First day, YYYY-MM-DD (city time).
+        #[arg(long)]
+        from: String,
+        /// Last day, included.
+        #[arg(long)]
+        to: String,
+        /// One row per unit, district or category.
+        #[arg(long, default_value = "unit", value_parser = ["unit", "district", "category"])]
+        by: String,
+        /// CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+pub fn report(
+    command: ReportCommand,
+    settings: &Settings,
+    paths: &Paths,
+) -> anyhow::Result<ExitCode> {
+    let ReportCommand::Rates { from, to, by, csv } = command;
+    let period = Period::parse(&from, &to)?;
+    let by = GroupBy::parse(&by).unwrap_or_default();
+    let units = Units::load(&paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Like `tickets list`: a running server holds the store; the error says so and points at
+    // the admin endpoint.
+    let store = open_store(&paths.data)?;
+    let report = rates::from_store(&store, &store, period, by, &settings.rates, clock::now())?;
+    let name = |id: &str| {
+        units
+            .get(id)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    if csv {
+        print!("{}", rates::to_csv(&report, &name)?);
+    } else {
+        println!("{}", rates::to_table(&report, &name));
+    }
+    Ok(ExitCode::SUCCESS)
+}

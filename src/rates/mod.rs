@@ -1,0 +1,405 @@
+//! 考评: the rates of the closed loop, per unit, district or category over a period. Pure: the
+//! figures come from tickets and intake records handed in, with the formulas' weights from
+//! `[rates]` in config.
+//!
+//! Scope: the tickets received (受理) in the period, city days `from..=to`. For each group:
+//!
+//! | figure | formula |
+//! |---|---|
+//! | 响应率 | evaluated tickets the unit signed (签收) in time ÷ evaluated |
+//! | 解决率 | evaluated tickets rated 已解决 ÷ evaluated |
+//! | 满意率 | (满意 + 非常满意 + w × 基本满意) ÷ evaluated, w = `basically_satisfied_weight` |
+//! | 综合得分 | 100 × (response_weight × 响应率 + solved_weight × 解决率 + satisfied_weight × 满意率) |
+//! | 按时签收率 | signed by the 签收 deadline ÷ dispatched (a dispatch not yet due is left out) |
+//! | 按时办结率 | first 办结 by the deadline in force ÷ closed or overdue |
+//! | 重办率 | tickets re-handled at least once ÷ evaluated |
+//! | 退单率 | tickets with a 管辖异议 ÷ dispatched |
+//! | 直接答复率 | consultations answered by the knowledge base ÷ (those + 咨询 tickets), totals only |
+//!
+//! "Evaluated" are tickets whose callback ended in the rated round (`rated_round`, the final by
+//! default); 未联系上 counts as evaluated, never as satisfied, unless
+//! `unreachable_is_evaluated = false`.
+
+mod table;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+pub use table::{to_csv, to_table};
+
+use crate::config::{RateSettings, RatedRound};
+use crate::domain::lifecycle::TicketAction;
+use crate::domain::{
+    Category, IntakeRecord, RecordKind, Satisfaction, SurveyOutcome, Ticket, TicketStatus,
+};
+
+/// How the rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    #[default]
+    Unit,
+    District,
+    Category,
+}
+
+impl GroupBy {
+    pub fn parse(text: &str) -> Option<GroupBy> {
+        match text {
+            "unit" => Some(GroupBy::Unit),
+            "district" => Some(GroupBy::District),
+            "category" => Some(GroupBy::Category),
+            _ => None,
+        }
+    }
+
+    fn key(self, t: &Ticket) -> String {
+        match self {
+            GroupBy::Unit => t
+                .handling
+                .lead
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_else(|| "未派单".into()),
+            GroupBy::District => t.details.district.clone().unwrap_or_else(|| "未知".into()),
+            GroupBy::Category => t.details.category.label().to_string(),
+        }
+    }
+}
+
+/// The period: city days from `from` to `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Period {
+    pub fn contains(&self, at: Timestamp) -> bool {
+        let day = at.to_zoned(crate::clock::city_tz()).date();
+        self.from <= day && day <= self.to
+    }
+}
+
+/// The counts behind one row; the rates are their ratios.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub received: u64,
+    pub dispatched: u64,
+    pub signed_on_time: u64,
+    /// Dispatches whose 签收 deadline has passed or that were signed (按时签收率's denominator).
+    pub sign_due: u64,
+    pub closed_on_time: u64,
+    /// Closed, or open past the deadline (按时办结率's denominator).
+    pub close_due: u64,
+    pub evaluated: u64,
+    pub responded_in_time: u64,
+    pub solved: u64,
+    /// 满意 (+ 非常满意) count 1, 基本满意 its weight.
+    pub satisfied_score: f64,
+    pub unreachable: u64,
+    pub rehandled: u64,
+    pub objected: u64,
+}
+
+/// One row: a group's counts and rates (a rate is `None` when its denominator is 0).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateRow {
+    pub group: String,
+    pub counts: Counts,
+    pub response_rate: Option<f64>,
+    pub solved_rate: Option<f64>,
+    pub satisfied_rate: Option<f64>,
+    pub score: Option<f64>,
+    pub on_time_sign_rate: Option<f64>,
+    pub on_time_close_rate: Option<f64>,
+    pub rehandle_rate: Option<f64>,
+    pub objection_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateReport {
+    pub period: Period,
+    pub by: GroupBy,
+    pub rows: Vec<RateRow>,
+    pub total: RateRow,
+    /// Consultations answered by the knowledge base, and all consultations (those + 咨询 tickets).
+    pub kb_answered: u64,
+    pub consultations: u64,
+    pub direct_answer_rate: Option<f64>,
+}
+
+fn ratio(n: f64, d: u64) -> Option<f64> {
+    (d > 0).then(|| n / d as f64)
+}
+
+/// Whether the lead signed in time: `None` when never dispatched, or not signed and not yet due.
+fn signed_on_time(t: &Ticket, as_of: Timestamp) -> Option<bool> {
+    let mut accept_by = None;
+    for e in &t.events {
+        match &e.action {
+            Some(TicketAction::Dispatch { deadlines, .. })
+            | Some(TicketAction::UpholdObjection { deadlines, .. })
+                if accept_by.is_none() =>
+            {
+                accept_by = Some(deadlines.accept_by)
+            }
+            Some(TicketAction::Sign) => return Some(accept_by.is_none_or(|by| e.at <= by)),
+            _ => {}
+        }
+    }
+    let by = accept_by?;
+    (by < as_of).then_some(false)
+}
+
+/// Whether the first 办结 came by the deadline then in force (extensions included): `None`
+/// when never dispatched, or open and not yet due.
+fn closed_on_time(t: &Ticket, as_of: Timestamp) -> Option<bool> {
+    let (mut deadline, mut requested) = (None, None);
+    for e in &t.events {
+        match &e.action {
+            Some(TicketAction::Dispatch { deadlines, .. })
+            | Some(TicketAction::UpholdObjection { deadlines, .. }) => {
+                deadline = Some(deadlines.deadline)
+            }
+            Some(TicketAction::RequestExtension { until, .. }) => requested = Some(*until),
+            Some(TicketAction::ApproveExtension) => deadline = requested.or(deadline),
+            Some(TicketAction::Close { .. }) => {
+                return Some(deadline.is_none_or(|d| e.at <= d));
+            }
+            _ => {}
+        }
+    }
+    let d = deadline?;
+    (d < as_of).then_some(false)
+}
+
+fn satisfaction_weight(s: Option<Satisfaction>, settings: &RateSettings) -> f64 {
+    match s {
+        Some(Satisfaction::VerySatisfied | Satisfaction::Satisfied) => 1.0,
+        Some(Satisfaction::BasicallySatisfied) => settings.basically_satisfied_weight,
+        _ => 0.0,
+    }
+}
+
+fn rated<'a>(t: &'a Ticket, settings: &RateSettings) -> Option<&'a SurveyOutcome> {
+    let outcome = match settings.rated_round {
+        RatedRound::Final => t.callback.last(),
+        RatedRound::First => t.callback.first(),
+    }?;
+    let counts = settings.unreachable_is_evaluated || *outcome != SurveyOutcome::Unreachable;
+    counts.then_some(outcome)
+}
+
+impl Counts {
+    fn add(&mut self, t: &Ticket, settings: &RateSettings, as_of: Timestamp) {
+        self.received += 1;
+        let dispatched = t.handling.lead.is_some();
+        if dispatched {
+            self.dispatched += 1;
+        }
+        if t.handling.objections > 0 {
+            self.objected += 1;
+        }
+        let on_time_sign = signed_on_time(t, as_of);
+        if let Some(ok) = on_time_sign {
+            self.sign_due += 1;
+            self.signed_on_time += u64::from(ok);
+        }
+        if let Some(ok) = closed_on_time(t, as_of) {
+            self.close_due += 1;
+            self.closed_on_time += u64::from(ok);
+        }
+        let excluded = matches!(t.status, TicketStatus::Merged | TicketStatus::Withdrawn);
+        let Some(outcome) = rated(t, settings).filter(|_| !excluded) else {
+            return;
+        };
+        self.evaluated += 1;
+        self.responded_in_time += u64::from(on_time_sign == Some(true));
+        self.solved += u64::from(outcome.solved());
+        self.satisfied_score += satisfaction_weight(outcome.satisfaction(), settings);
+        self.unreachable += u64::from(*outcome == SurveyOutcome::Unreachable);
+        self.rehandled += u64::from(t.handling.rehandles > 0);
+    }
+
+    fn merge(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.dispatched += o.dispatched;
+        self.signed_on_time += o.signed_on_time;
+        self.sign_due += o.sign_due;
+        self.closed_on_time += o.closed_on_time;
+        self.close_due += o.close_due;
+        self.evaluated += o.evaluated;
+        self.responded_in_time += o.responded_in_time;
+        self.solved += o.solved;
+        self.satisfied_score += o.satisfied_score;
+        self.unreachable += o.unreachable;
+        self.rehandled += o.rehandled;
+        self.objected += o.objected;
+    }
+
+    fn row(self, group: String, settings: &RateSettings) -> RateRow {
+        let response_rate = ratio(self.responded_in_time as f64, self.evaluated);
+        let solved_rate = ratio(self.solved as f64, self.evaluated);
+        let satisfied_rate = ratio(self.satisfied_score, self.evaluated);
+        let score = match (response_rate, solved_rate, satisfied_rate) {
+            (Some(r), Some(s), Some(m)) => Some(
+                100.0
+                    * (settings.response_weight * r
+                        + settings.solved_weight * s
+                        + settings.satisfied_weight * m),
+            ),
+            _ => None,
+        };
+        RateRow {
+            group,
+            response_rate,
+            solved_rate,
+            satisfied_rate,
+            score,
+            on_time_sign_rate: ratio(self.signed_on_time as f64, self.sign_due),
+            on_time_close_rate: ratio(self.closed_on_time as f64, self.close_due),
+            rehandle_rate: ratio(self.rehandled as f64, self.evaluated),
+            objection_rate: ratio(self.objected as f64, self.dispatched),
+            counts: self,
+        }
+    }
+}
+
+/// Whether `record` is a consultation the knowledge base answered within `period`.
+pub fn is_kb_answer(record: &IntakeRecord, period: &Period) -> bool {
+    period.contains(record.at) && matches!(record.kind, RecordKind::Answered { .. })
+}
+
+/// The report over `tickets` (those received outside the period are ignored) and the count of
+/// consultations the knowledge base answered in the period ([`is_kb_answer`]), as of `as_of`
+/// (what is not yet due is not counted late).
+pub fn compute<'a>(
+    tickets: impl IntoIterator<Item = &'a Ticket>,
+    kb_answered: u64,
+    period: Period,
+    by: GroupBy,
+    settings: &RateSettings,
+    as_of: Timestamp,
+) -> RateReport {
+    let mut tally = Tally::new(period, by, settings, as_of);
+    for t in tickets {
+        tally.add(t);
+    }
+    tally.finish(kb_answered)
+}
+
+/// The report built one ticket at a time, so a store scan need not hold the tickets.
+pub struct Tally<'s> {
+    period: Period,
+    by: GroupBy,
+    settings: &'s RateSettings,
+    as_of: Timestamp,
+    groups: BTreeMap<String, Counts>,
+    consultation_tickets: u64,
+}
+
+impl<'s> Tally<'s> {
+    pub fn new(period: Period, by: GroupBy, settings: &'s RateSettings, as_of: Timestamp) -> Self {
+        Tally {
+            period,
+            by,
+            settings,
+            as_of,
+            groups: BTreeMap::new(),
+            consultation_tickets: 0,
+        }
+    }
+
+    /// Counts `t` if it was received in the period.
+    pub fn add(&mut self, t: &Ticket) {
+        if !self.period.contains(t.details.created_at) {
+            return;
+        }
+        if t.details.category == Category::Consultation {
+            self.consultation_tickets += 1;
+        }
+        self.groups
+            .entry(self.by.key(t))
+            .or_default()
+            .add(t, self.settings, self.as_of);
+    }
+
+    pub fn finish(self, kb_answered: u64) -> RateReport {
+        let mut total = Counts::default();
+        for counts in self.groups.values() {
+            total.merge(counts);
+        }
+        let consultations = kb_answered + self.consultation_tickets;
+        let settings = self.settings;
+        RateReport {
+            period: self.period,
+            by: self.by,
+            rows: self
+                .groups
+                .into_iter()
+                .map(|(group, counts)| counts.row(group, settings))
+                .collect(),
+            total: total.row("合计".into(), settings),
+            kb_answered,
+            consultations,
+            direct_answer_rate: ratio(kb_answered as f64, consultations),
+        }
+    }
+}
+
+/// Why a report cannot be made; each says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("`{0}` is not a date: write it as YYYY-MM-DD, e.g. 2026-11-01")]
+    BadDate(String),
+    #[error("the period ends ({to}) before it starts ({from})")]
+    Reversed { from: Date, to: Date },
+    #[error("`{0}` is not a grouping: use unit, district or category")]
+    BadGroup(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl Period {
+    /// From the `YYYY-MM-DD` texts a person types.
+    pub fn parse(from: &str, to: &str) -> Result<Period, ReportError> {
+        let date = |t: &str| {
+            t.trim()
+                .parse::<Date>()
+                .map_err(|_| ReportError::BadDate(t.to_string()))
+        };
+        let (from, to) = (date(from)?, date(to)?);
+        if to < from {
+            return Err(ReportError::Reversed { from, to });
+        }
+        Ok(Period { from, to })
+    }
+}
+
+/// The report from the store: the tickets received in the period and the intake records.
+/// Reads every ticket and record once (full scans, nothing kept but the counts); fine for a
+/// report, not for a request path.
+pub fn from_store(
+    tickets: &dyn crate::store::TicketStore,
+    records: &dyn crate::store::RecordStore,
+    period: Period,
+    by: GroupBy,
+    settings: &RateSettings,
+    as_of: Timestamp,
+) -> Result<RateReport, ReportError> {
+    let mut tally = Tally::new(period, by, settings, as_of);
+    // Counted inside the scan, keeping none: memory stays one row per group.
+    tickets.scan(&mut |t| {
+        tally.add(t);
+        false
+    })?;
+    let kb_answered = records.count_records(&mut |r| is_kb_answer(r, &period))?;
+    Ok(tally.finish(kb_answered))
+}
+
+#[cfg(test)]
+mod tests;

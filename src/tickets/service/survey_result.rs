@@ -1,0 +1,120 @@
+//! The end of a callback round: the citizen's answers (or 未联系上) recorded on the ticket, and
+//! 重办 when the citizen was not satisfied and said why.
+
+use jiff::Timestamp;
+use minijinja::context;
+
+use super::callback::open_round;
+use super::{ServiceError, TicketService};
+use crate::callback::survey;
+use crate::clock;
+use crate::domain::lifecycle::{self, Actor, TicketAction};
+use crate::domain::{
+    PendingSurvey, SurveyOutcome, Ticket, TicketEvent, TicketNumber, TicketStatus,
+};
+
+/// What the citizen's completed survey led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SurveyFinish {
+    Recorded,
+    /// 重办: back to `unit` with a new deadline.
+    Rehandled {
+        unit: String,
+        deadline: Option<Timestamp>,
+    },
+    /// The re-handling limit was reached: up to a coordinator.
+    Escalated,
+    /// The round had already ended (answered elsewhere, or recorded as 未联系上).
+    Stale,
+}
+
+impl TicketService {
+    /// Ends the open round with `outcome` (→ 已回访); with a `reason`, 重办 follows at once.
+    pub(super) async fn finish_round(
+        &self,
+        mut ticket: Ticket,
+        outcome: SurveyOutcome,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let unreachable = outcome == SurveyOutcome::Unreachable;
+        if let Some(r) = ticket.callback.current_mut() {
+            r.outcome = Some(outcome);
+            r.finished_at = Some(now);
+        }
+        let rules = &self.parts.lifecycle;
+        let mut next = lifecycle::apply(&ticket, TicketAction::Survey, &Actor::System, now, rules)?;
+        if unreachable {
+            next.events.push(TicketEvent::note(
+                now,
+                Actor::System.audit_name(),
+                next.status,
+                self.parts.bots.text("event_survey_unreachable"),
+            ));
+        }
+        if let Some(reason) = reason {
+            let d = self.deadlines(&next, now);
+            let action = TicketAction::Rehandle {
+                reason,
+                accept_by: d.accept_by,
+                deadline: d.deadline,
+            };
+            next = lifecycle::apply(&next, action, &Actor::System, now, rules)?;
+        }
+        self.parts.tickets.save(next.clone()).await?;
+        Ok(next)
+    }
+
+    /// The citizen answered the survey to the end: records the round, and re-handles the ticket
+    /// when it was unsolved or unsatisfying and the citizen said why.
+    pub async fn finish_survey(
+        &self,
+        pending: &PendingSurvey,
+        comment: Option<String>,
+        now: Timestamp,
+    ) -> Result<SurveyFinish, ServiceError> {
+        let ticket = self.get(pending.ticket)?;
+        if open_round(&ticket).is_none_or(|r| r.round != pending.round) {
+            return Ok(SurveyFinish::Stale);
+        }
+        let comment = comment.filter(|c| !c.trim().is_empty());
+        let reason = survey::wants_reason(pending)
+            .then(|| comment.clone())
+            .flatten();
+        let outcome = SurveyOutcome::Answered {
+            solved: pending.solved,
+            satisfaction: pending.satisfaction,
+            comment,
+        };
+        let rehandle = reason.is_some();
+        let next = self.finish_round(ticket, outcome, reason, now).await?;
+        Ok(match next.status {
+            TicketStatus::Escalated => SurveyFinish::Escalated,
+            _ if rehandle => SurveyFinish::Rehandled {
+                unit: self.unit_name(&next),
+                deadline: next.handling.deadline,
+            },
+            _ => SurveyFinish::Recorded,
+        })
+    }
+
+    /// The citizen's reply after the survey ended, as text.
+    pub fn survey_finish_text(&self, number: TicketNumber, finish: &SurveyFinish) -> String {
+        let bots = &self.parts.bots;
+        let number = number.to_string();
+        match finish {
+            SurveyFinish::Recorded | SurveyFinish::Stale => {
+                bots.say("survey_thanks", context! { number => &number })
+            }
+            SurveyFinish::Rehandled { unit, deadline } => bots.say(
+                "survey_rehandled",
+                context! {
+                    number => &number,
+                    unit => unit,
+                    deadline => deadline.map(clock::display),
+                },
+            ),
+            SurveyFinish::Escalated => bots.say("survey_escalated", context! { number => &number }),
+        }
+    }
+}
