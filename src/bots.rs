@@ -106,6 +106,7 @@ const REQUIRED: &[&str] = &[
     "ticket_joined",
     "too_long",
     "welcome",
+    "open311_notice",
 ];
 
 pub struct Bots {

@@ -10,6 +10,7 @@ mod message;
 mod outbox;
 mod record;
 mod ticket;
+mod webhook;
 
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
 pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
@@ -21,3 +22,4 @@ pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply
 pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};
+pub use webhook::{WebhookAttempt, WebhookDelivery};

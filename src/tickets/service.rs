@@ -42,6 +42,8 @@ pub struct TicketService {
     parts: TicketServiceParts,
     /// Wakes the outbox worker when a message was queued.
     outbox_ready: Arc<tokio::sync::Notify>,
+    /// Webhooks owed by each change (units' case systems); none when not configured.
+    hooks: Option<super::Hooks>,
 }
 
 impl TicketService {
@@ -49,7 +51,25 @@ impl TicketService {
         TicketService {
             parts,
             outbox_ready,
+            hooks: None,
         }
+    }
+
+    /// Every later change also queues the webhooks `hooks` asks for, in the same transaction.
+    pub fn with_hooks(mut self, hooks: super::Hooks) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Opens a ticket that arrived complete (an Open311 request), then dispatches it as
+    /// [`Self::on_created`] does for one from the chat intake.
+    pub async fn open(
+        &self,
+        ticket: crate::domain::NewTicket,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let ticket = self.parts.tickets.create(ticket).await?;
+        self.on_created(ticket, now).await
     }
 
     pub fn units(&self) -> &Units {
@@ -217,13 +237,28 @@ impl TicketService {
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
         let notice = self.citizen_message(&ticket, &action, now);
-        let next = lifecycle::apply(&ticket, action, actor, now, &self.parts.lifecycle)?;
+        let next = lifecycle::apply(&ticket, action.clone(), actor, now, &self.parts.lifecycle)?;
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
         let queued = !messages.is_empty();
-        self.parts
-            .tickets
-            .save_with_outbox(next.clone(), messages)
-            .await?;
+        let webhooks = match &self.hooks {
+            Some(hooks) => hooks.hook.webhooks(&ticket, &next, &action, now),
+            None => Vec::new(),
+        };
+        match &self.hooks {
+            Some(hooks) if !webhooks.is_empty() => {
+                hooks
+                    .store
+                    .save_ticket_change(next.clone(), messages, webhooks)
+                    .await?;
+                hooks.ready.notify_one();
+            }
+            _ => {
+                self.parts
+                    .tickets
+                    .save_with_outbox(next.clone(), messages)
+                    .await?;
+            }
+        }
         if queued {
             self.outbox_ready.notify_one();
         }
