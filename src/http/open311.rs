@@ -730,7 +730,7 @@ fn request_view(state: &AppState, ticket: &Ticket, record: &RequestRecord) -> Re
     RequestView {
         service_request_id: ticket.number.to_string(),
         status: spec_status(ticket.status),
-        status_notes: last.map(|e| citizen_text(e, name_of)),
+        status_notes: last.map(|e| status_notes(e, name_of)),
         service_name: state
             .interop
             .catalog
@@ -747,6 +747,21 @@ fn request_view(state: &AppState, ticket: &Ticket, record: &RequestRecord) -> Re
         lat: record.lat,
         long: record.long,
         media_url: None,
+    }
+}
+
+/// What the citizen was last told, with the unit's own words when it replied or closed.
+fn status_notes(
+    event: &crate::domain::TicketEvent,
+    unit: impl Fn(&UnitId) -> Option<String>,
+) -> String {
+    use crate::domain::lifecycle::TicketAction;
+    let told = citizen_text(event, unit);
+    match &event.action {
+        Some(TicketAction::Reply { text } | TicketAction::Close { text }) => {
+            format!("{told}：{text}")
+        }
+        _ => told,
     }
 }
 
