@@ -538,12 +538,15 @@ fn webhook_key(target: &str, id: u64) -> Vec<u8> {
     key
 }
 
+/// A delivery ready to write: its log key, its id (the due-index key) and its bytes.
+type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
+
 /// Numbers the new deliveries and encodes them with their keys (outside the transaction, which
 /// may run more than once).
 fn number_webhooks(
     trees: &Trees,
     webhooks: Vec<WebhookDelivery>,
-) -> Result<Vec<(Vec<u8>, [u8; 8], Vec<u8>)>, StoreError> {
+) -> Result<Vec<WebhookRow>, StoreError> {
     let mut numbered = Vec::with_capacity(webhooks.len());
     for mut d in webhooks {
         d.id = trees.db.generate_id().map_err(io_error)?;

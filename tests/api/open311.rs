@@ -64,7 +64,7 @@ impl Open311 {
     }
 }
 
-fn noise_request<'a>(key: &'a str) -> Vec<(&'a str, &'a str)> {
+fn noise_request(key: &str) -> Vec<(&str, &str)> {
     vec![
         ("api_key", key),
         ("service_code", "noise"),
