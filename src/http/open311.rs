@@ -588,6 +588,15 @@ impl<'a> RequestDraft<'a> {
             .engine
             .validate(&description)
             .map_err(|e| bad(format!("description: {e}")))?;
+        let reading = state.engine.classify(&description);
+        if reading.category == crate::domain::Category::Emergency {
+            return Err(bad(format!(
+                "this reads as an emergency, which the hotline cannot take: call {} now \
+                 (紧急情况请立即拨打{})",
+                reading.emergency_numbers.join(" / "),
+                reading.emergency_numbers.join("、")
+            )));
+        }
         let coordinate = |key: &str, limit: f64| -> Result<Option<f64>, GeoError> {
             given(p, key)
                 .map(|v| {

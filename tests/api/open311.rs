@@ -335,6 +335,15 @@ async fn errors_come_in_the_spec_format_and_store_nothing() {
     bad_phone[7] = ("phone", "12345");
     errors_json(o.post("requests.json", &bad_phone).await, 400).await;
 
+    let mut emergency = noise_request(&o.key);
+    emergency[1] = ("service_code", "manhole");
+    emergency[2] = ("description", "路口井盖旁边燃气泄漏，有人晕倒了");
+    let description = errors_json(o.post("requests.json", &emergency).await, 400).await;
+    assert!(
+        description.contains("119") || description.contains("120"),
+        "{description}"
+    );
+
     let mut elsewhere = noise_request(&o.key);
     elsewhere.push(("jurisdiction_id", "another.city.example"));
     errors_json(o.post("requests.json", &elsewhere).await, 404).await;
