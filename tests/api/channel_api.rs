@@ -264,3 +264,47 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     assert_eq!(code(over).await.1, "rate_limited");
     let _ = stop.send(());
 }
+
+#[test]
+fn an_integrator_key_is_made_only_for_a_configured_integrator() {
+    let data = tempfile::tempdir().unwrap();
+    let made = crate::helpers::hotline_command(data.path())
+        .args([
+            "tokens",
+            "create",
+            "--role",
+            "integrator",
+            "--integrator",
+            "open311",
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    assert!(
+        String::from_utf8_lossy(&made.stdout)
+            .trim()
+            .starts_with("hl_")
+    );
+    let unknown = crate::helpers::hotline_command(data.path())
+        .args([
+            "tokens",
+            "create",
+            "--role",
+            "integrator",
+            "--integrator",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("unknown integrator `nope`") && stderr.contains("integrators.toml"),
+        "{stderr}"
+    );
+    let listed = crate::helpers::hotline_command(data.path())
+        .args(["tokens", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("integrator:open311"));
+}
