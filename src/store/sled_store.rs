@@ -16,14 +16,16 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    ChatStore, ConversationStore, Open311Store, OutboxStore, RecordStore, StoreError, StoreFuture,
-    TicketStore, TokenStore, WebhookStore,
+    ChatStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture, TicketStore,
+    TokenStore,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
     ArticleFeedback, Channel, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage,
-    Ticket, TicketNumber, WebhookDelivery,
+    Ticket, TicketNumber,
 };
+
+mod interop;
 
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";
@@ -525,204 +527,6 @@ impl TokenStore for SledStore {
                     String::from_utf8_lossy(&key).into_owned(),
                     decode(TOKENS, &bytes)?,
                 ))
-            })
-            .collect()
-    }
-}
-
-fn webhook_key(target: &str, id: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(target.len() + 9);
-    key.extend_from_slice(target.as_bytes());
-    key.push(0);
-    key.extend_from_slice(&id.to_be_bytes());
-    key
-}
-
-/// A delivery ready to write: its log key, its id (the due-index key) and its bytes.
-type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
-
-/// Numbers the new deliveries and encodes them with their keys (outside the transaction, which
-/// may run more than once).
-fn number_webhooks(
-    trees: &Trees,
-    webhooks: Vec<WebhookDelivery>,
-) -> Result<Vec<WebhookRow>, StoreError> {
-    let mut numbered = Vec::with_capacity(webhooks.len());
-    for mut d in webhooks {
-        d.id = trees.db.generate_id().map_err(io_error)?;
-        numbered.push((
-            webhook_key(&d.target, d.id),
-            d.id.to_be_bytes(),
-            encode(&d)?,
-        ));
-    }
-    Ok(numbered)
-}
-
-impl WebhookStore for SledStore {
-    fn enqueue_webhook(&self, delivery: WebhookDelivery) -> StoreFuture<'_, u64> {
-        self.write(move |trees| {
-            use sled::Transactional;
-            let numbered = number_webhooks(trees, vec![delivery])?;
-            let id = numbered
-                .first()
-                .map(|(_, id, _)| u64::from_be_bytes(*id))
-                .unwrap_or_default();
-            (&trees.webhooks, &trees.webhooks_due)
-                .transaction(|(webhooks, due)| {
-                    for (key, id, bytes) in &numbered {
-                        webhooks.insert(key.as_slice(), bytes.clone())?;
-                        due.insert(id, key.clone())?;
-                    }
-                    Ok(())
-                })
-                .map_err(transaction_error)?;
-            Ok(id)
-        })
-    }
-
-    fn due_webhooks(
-        &self,
-        now: jiff::Timestamp,
-        limit: usize,
-    ) -> Result<Vec<WebhookDelivery>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.trees.webhooks_due.iter() {
-            let (_, key) = item.map_err(io_error)?;
-            let Some(bytes) = self.trees.webhooks.get(&key).map_err(io_error)? else {
-                continue;
-            };
-            let d: WebhookDelivery = decode(WEBHOOKS, &bytes)?;
-            if d.delivered_at.is_none() && d.next_attempt_at <= now {
-                out.push(d);
-                if out.len() >= limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn update_webhook(&self, delivery: WebhookDelivery) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            use sled::Transactional;
-            let key = webhook_key(&delivery.target, delivery.id);
-            let id = delivery.id.to_be_bytes();
-            let bytes = encode(&delivery)?;
-            let delivered = delivery.delivered_at.is_some();
-            (&trees.webhooks, &trees.webhooks_due)
-                .transaction(|(webhooks, due)| {
-                    webhooks.insert(key.as_slice(), bytes.clone())?;
-                    if delivered {
-                        due.remove(&id)?;
-                    }
-                    Ok(())
-                })
-                .map_err(transaction_error)
-        })
-    }
-
-    fn webhook_log(&self, target: &str, limit: usize) -> Result<Vec<WebhookDelivery>, StoreError> {
-        let mut prefix = target.as_bytes().to_vec();
-        prefix.push(0);
-        self.trees
-            .webhooks
-            .scan_prefix(prefix)
-            .rev()
-            .take(limit)
-            .map(|item| {
-                let (_, bytes) = item.map_err(io_error)?;
-                decode(WEBHOOKS, &bytes)
-            })
-            .collect()
-    }
-
-    fn save_ticket_change(
-        &self,
-        ticket: Ticket,
-        messages: Vec<OutboxMessage>,
-        webhooks: Vec<WebhookDelivery>,
-    ) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            use sled::Transactional;
-            let mut outbox_rows = Vec::with_capacity(messages.len());
-            for mut m in messages {
-                m.id = trees.db.generate_id().map_err(io_error)?;
-                outbox_rows.push((m.id.to_be_bytes(), encode(&m)?));
-            }
-            let webhook_rows = number_webhooks(trees, webhooks)?;
-            let ticket_bytes = encode(&ticket)?;
-            (
-                &trees.tickets,
-                &trees.outbox,
-                &trees.webhooks,
-                &trees.webhooks_due,
-            )
-                .transaction(|(tickets, outbox, webhooks, due)| {
-                    tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
-                    for (key, bytes) in &outbox_rows {
-                        outbox.insert(key, bytes.clone())?;
-                    }
-                    for (key, id, bytes) in &webhook_rows {
-                        webhooks.insert(key.as_slice(), bytes.clone())?;
-                        due.insert(id, key.clone())?;
-                    }
-                    Ok(())
-                })
-                .map_err(transaction_error)
-        })
-    }
-}
-
-impl Open311Store for SledStore {
-    fn put_open311(
-        &self,
-        number: TicketNumber,
-        record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            trees
-                .open311
-                .insert(ticket_key(number), encode(&record)?)
-                .map(|_| ())
-                .map_err(io_error)
-        })
-    }
-
-    fn open311(
-        &self,
-        number: TicketNumber,
-    ) -> Result<Option<crate::open311::RequestRecord>, StoreError> {
-        match self
-            .trees
-            .open311
-            .get(ticket_key(number))
-            .map_err(io_error)?
-        {
-            Some(bytes) => decode(OPEN311, &bytes).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn open311_all(
-        &self,
-    ) -> Result<Vec<(TicketNumber, crate::open311::RequestRecord)>, StoreError> {
-        self.trees
-            .open311
-            .iter()
-            .map(|item| {
-                let (key, bytes) = item.map_err(io_error)?;
-                let raw: [u8; 8] = key.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-                    tree: OPEN311,
-                    message: "a key is not a ticket number".into(),
-                })?;
-                let number = TicketNumber::parse(&u64::from_be_bytes(raw).to_string()).ok_or(
-                    StoreError::Corrupt {
-                        tree: OPEN311,
-                        message: "a key is not a ticket number".into(),
-                    },
-                )?;
-                Ok((number, decode(OPEN311, &bytes)?))
             })
             .collect()
     }
