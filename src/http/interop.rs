@@ -1,5 +1,5 @@
 //! The routes and shared state of the interoperability endpoints: Open311 GeoReport v2
-//! (`open311.rs`), the generic channel API (`channel_api.rs`) and the webhook delivery logs
+//! (`open311/`), the generic channel API (`channel_api.rs`) and the webhook delivery logs
 //! (`webhook_log.rs`). Integrators authenticate with their API key and are rate-limited each on
 //! its own quota.
 
