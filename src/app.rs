@@ -1,7 +1,7 @@
 //! Start-up and shutdown: build everything from settings, serve, stop in order.
 //!
 //! Shutdown order: stop accepting connections and let in-flight requests finish; stop the
-//! background loops (outbox, deadline scheduler, callback worker); stop the store's writer and flush. The store is
+//! background loops (outbox, deadline scheduler, callback worker, webhooks); stop the store's writer and flush. The store is
 //! flushed last, after everything that could still write to it has stopped.
 
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::callback::worker::CallbackWorker;
 use crate::channels::Gateway;
+use crate::channels::api::IntegratorDeliverer;
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -33,6 +34,7 @@ use crate::tickets::outbox::{Deliverer, LiveHub, OutboxWorker, TranscriptDeliver
 use crate::tickets::scheduler::Scheduler;
 use crate::tickets::{TicketService, TicketServiceParts};
 use crate::units::Units;
+use crate::webhooks::worker::WebhookWorker;
 
 /// Where the process finds its files.
 #[derive(Debug, Clone)]
@@ -49,6 +51,7 @@ pub struct Application {
     outbox: OutboxWorker,
     scheduler: Scheduler,
     callbacks: Arc<CallbackWorker>,
+    webhooks: WebhookWorker,
     /// Set to true when shutdown starts: background loops and open event streams end.
     stopping: watch::Sender<bool>,
 }
@@ -122,6 +125,56 @@ pub fn build_ticket_service(
     ))
 }
 
+/// The interoperability parts built from config/: unit webhooks (a hook on ticket changes),
+/// integrators with their callbacks, the Open311 catalog, and the webhook worker.
+struct Interop {
+    hooks: crate::tickets::Hooks,
+    with_callback: std::collections::BTreeSet<String>,
+    webhook_ready: Arc<Notify>,
+    worker: WebhookWorker,
+    state: Arc<crate::http::interop::InteropState>,
+}
+
+fn load_interop(
+    settings: &Settings,
+    paths: &Paths,
+    store: Arc<SledStore>,
+) -> anyhow::Result<Interop> {
+    let secret = |var: &str| crate::config::Secret::from_env(var);
+    let units = Units::load(&paths.config).map_err(config_error)?;
+    let unit_webhooks =
+        crate::webhooks::UnitWebhooks::load(&paths.config, &units, secret).map_err(config_error)?;
+    let integrators =
+        crate::integrators::Integrators::load(&paths.config, secret).map_err(config_error)?;
+    let catalog = crate::open311::Catalog::load(&paths.config).map_err(config_error)?;
+    let mut endpoints = unit_webhooks.endpoints().clone();
+    endpoints.extend(integrators.callbacks().clone());
+    let with_callback = integrators
+        .iter()
+        .filter(|i| i.callback_url.is_some())
+        .map(|i| i.id.clone())
+        .collect();
+    let webhook_ready = Arc::new(Notify::new());
+    let worker = WebhookWorker::new(store.clone(), endpoints, webhook_ready.clone())
+        .context("failed to build the webhook client")?;
+    Ok(Interop {
+        hooks: crate::tickets::Hooks {
+            hook: Arc::new(unit_webhooks),
+            store: store.clone(),
+            ready: webhook_ready.clone(),
+        },
+        with_callback,
+        webhook_ready,
+        worker,
+        state: Arc::new(crate::http::interop::InteropState::new(
+            integrators,
+            catalog,
+            settings.city.districts.clone(),
+            store,
+        )),
+    })
+}
+
 /// Everything but the listener: what `serve` runs and what `hotline chat` talks to.
 pub struct Core {
     pub store: Arc<SledStore>,
@@ -135,6 +188,10 @@ pub struct Core {
     pub scheduler: Scheduler,
     /// 回访: sends due surveys and reminders, records 未联系上.
     pub callbacks: Arc<CallbackWorker>,
+    /// Signed webhooks to units' case systems and integrators' callbacks.
+    pub webhooks: WebhookWorker,
+    /// Open311 catalog, integrators and their rate limits, webhook logs.
+    pub interop: Arc<crate::http::interop::InteropState>,
 }
 
 impl Core {
@@ -163,13 +220,17 @@ impl Core {
             );
         }
         let outbox_ready = Arc::new(Notify::new());
-        let service = Arc::new(build_ticket_service(
-            settings,
-            paths,
-            store.clone(),
-            bots.clone(),
-            outbox_ready.clone(),
-        )?);
+        let interop = load_interop(settings, paths, store.clone())?;
+        let service = Arc::new(
+            build_ticket_service(
+                settings,
+                paths,
+                store.clone(),
+                bots.clone(),
+                outbox_ready.clone(),
+            )?
+            .with_hooks(interop.hooks),
+        );
         let engine = Arc::new(Engine::new(
             service.clone(),
             kb.clone(),
@@ -195,7 +256,14 @@ impl Core {
             hub: hub.clone(),
             locks: engine.conversation_locks(),
         });
-        let deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let api: Arc<dyn Deliverer> = Arc::new(IntegratorDeliverer {
+            transcript: web.clone(),
+            conversations: store.clone(),
+            webhooks: store.clone(),
+            with_callback: interop.with_callback,
+            ready: interop.webhook_ready,
+        });
+        let deliverers = HashMap::from([(Channel::Web, web), (Channel::Api, api)]);
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -222,6 +290,8 @@ impl Core {
             outbox,
             scheduler,
             callbacks,
+            webhooks: interop.worker,
+            interop: interop.state,
         })
     }
 }
@@ -244,12 +314,14 @@ impl Application {
                 service: core.service,
                 hub: core.hub,
                 stopping: stopping_rx,
+                interop: core.interop,
             },
             store: core.store,
             settings,
             outbox: core.outbox,
             scheduler: core.scheduler,
             callbacks: core.callbacks,
+            webhooks: core.webhooks,
             stopping,
         })
     }
@@ -289,6 +361,10 @@ impl Application {
             let stop = stopped(self.stopping.subscribe());
             async move { worker.run_until_stopped(stop).await }
         });
+        let webhooks = tokio::spawn(
+            self.webhooks
+                .run_until_stopped(stopped(self.stopping.subscribe())),
+        );
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -303,6 +379,7 @@ impl Application {
         let _ = outbox.await;
         let _ = scheduler.await;
         let _ = callbacks.await;
+        let _ = webhooks.await;
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

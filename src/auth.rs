@@ -20,6 +20,9 @@ pub enum Role {
     Operator,
     /// A handling unit: only its own tickets.
     Unit(String),
+    /// An integrator's app (a city app, a mini-program, an Open311 client), by its id in
+    /// `config/integrators.toml`: the generic channel API and Open311 requests.
+    Integrator(String),
 }
 
 impl Role {
@@ -28,6 +31,7 @@ impl Role {
             Role::Admin => "admin".into(),
             Role::Operator => "operator".into(),
             Role::Unit(id) => format!("unit:{id}"),
+            Role::Integrator(id) => format!("integrator:{id}"),
         }
     }
 }

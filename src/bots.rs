@@ -117,6 +117,7 @@ const REQUIRED: &[&str] = &[
     "survey_reminder",
     "survey_question_solved",
     "event_survey_unreachable",
+    "open311_notice",
 ];
 
 pub struct Bots {

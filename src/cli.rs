@@ -76,12 +76,16 @@ pub enum UnitTokenCommand {
 
 #[derive(Subcommand)]
 pub enum TokensCommand {
-    /// Create an admin or operator token; it is printed once.
+    /// Create an admin, operator or integrator token (an integrator's API key); it is printed
+    /// once.
     Create {
-        #[arg(long, value_parser = ["admin", "operator"])]
+        #[arg(long, value_parser = ["admin", "operator", "integrator"])]
         role: String,
         #[arg(long, default_value = "")]
         label: String,
+        /// With `--role integrator`: the integrator's id in config/integrators.toml.
+        #[arg(long, required_if_eq("role", "integrator"))]
+        integrator: Option<String>,
     },
     /// Every token: id, role, label, created, revoked (never the token itself).
     List,
@@ -355,11 +359,31 @@ pub fn units(command: UnitsCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
 
 pub fn tokens(command: TokensCommand, paths: &Paths) -> anyhow::Result<ExitCode> {
     match command {
-        TokensCommand::Create { role, label } => {
-            let role = if role == "admin" {
-                Role::Admin
-            } else {
-                Role::Operator
+        TokensCommand::Create {
+            role,
+            label,
+            integrator,
+        } => {
+            let role = match (role.as_str(), integrator) {
+                ("admin", _) => Role::Admin,
+                ("integrator", Some(id)) => {
+                    let known = hotline::integrators::Integrators::load(&paths.config, |_| {
+                        Some(hotline::config::Secret::new(String::new()))
+                    })
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    if known.get(&id).is_none() {
+                        anyhow::bail!(
+                            "unknown integrator `{id}`: add it to {} first",
+                            paths
+                                .config
+                                .join(hotline::integrators::INTEGRATORS_FILE)
+                                .display()
+                        );
+                    }
+                    Role::Integrator(id)
+                }
+                ("integrator", None) => anyhow::bail!("--role integrator needs --integrator ID"),
+                _ => Role::Operator,
             };
             create_token(paths, role, label)
         }

@@ -18,6 +18,9 @@
 //! - [`config`], [`text`], [`clock`]: settings, normalisation, the city's time.
 //! - [`calendar`]: working days (the national holiday table with 调休), deadlines and warnings.
 //! - [`app`]: start-up and ordered shutdown.
+//! - [`open311`], [`webhooks`], [`integrators`]: interoperability — the Open311 service
+//!   catalog, signed webhooks to units' case systems and integrators' apps, and the integrators
+//!   of the generic channel API.
 
 pub mod app;
 pub mod auth;
@@ -31,9 +34,12 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod integrators;
 pub mod kb;
+pub mod open311;
 pub mod rates;
 pub mod store;
 pub mod text;
 pub mod tickets;
 pub mod units;
+pub mod webhooks;

@@ -11,6 +11,7 @@ mod message;
 mod outbox;
 mod record;
 mod ticket;
+mod webhook;
 
 pub use callback::{
     Callback, CallbackRound, PendingSurvey, Satisfaction, SurveyOutcome, SurveyStep,
@@ -25,3 +26,4 @@ pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply
 pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};
+pub use webhook::{WebhookAttempt, WebhookDelivery};

@@ -206,6 +206,12 @@ impl Engine {
         Ok(self.stores.conversations.get(id)?)
     }
 
+    /// The classifier's reading of a text (emergency rules first), for intake paths that do not
+    /// go through a dialogue (an Open311 request).
+    pub fn classify(&self, text: &str) -> crate::classify::Classification {
+        self.classifier.classify(text)
+    }
+
     /// Checks a message before anything is stored.
     pub fn validate(&self, text: &str) -> Result<(), EngineError> {
         if text.trim().is_empty() {

@@ -28,7 +28,7 @@ impl Caller {
     pub fn require_operator(&self) -> Result<(), ApiError> {
         match self.role() {
             Role::Admin | Role::Operator => Ok(()),
-            Role::Unit(_) => Err(forbidden("this needs an operator token")),
+            Role::Unit(_) | Role::Integrator(_) => Err(forbidden("this needs an operator token")),
         }
     }
 }

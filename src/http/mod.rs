@@ -4,14 +4,18 @@
 mod admin;
 pub mod auth;
 mod callback_view;
+mod channel_api;
 mod chat;
 pub mod error;
+pub mod interop;
+mod open311;
 mod openapi;
 mod operator;
 mod reports;
-mod tickets_view;
+pub mod tickets_view;
 mod units;
 mod web;
+mod webhook_log;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +46,8 @@ pub struct AppState {
     pub hub: crate::tickets::outbox::LiveHub,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Open311, the generic channel API and webhook logs.
+    pub interop: Arc<interop::InteropState>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -104,6 +110,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/operator/tickets/{number}/supervise",
             post(operator::supervise),
         )
+        .merge(interop::routes())
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

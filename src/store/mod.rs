@@ -127,3 +127,46 @@ pub trait CallbackStore: Send + Sync {
         ticket: TicketNumber,
     ) -> StoreFuture<'_, ()>;
 }
+/// Signed webhooks to units' case systems and integrators' apps: a queue, and a log per target.
+pub trait WebhookStore: Send + Sync {
+    fn enqueue_webhook(&self, delivery: crate::domain::WebhookDelivery) -> StoreFuture<'_, u64>;
+    /// Undelivered webhooks due at `now`, oldest first.
+    fn due_webhooks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::WebhookDelivery>, StoreError>;
+    /// Replaces a delivery (delivered, or rescheduled with its attempt logged).
+    fn update_webhook(&self, delivery: crate::domain::WebhookDelivery) -> StoreFuture<'_, ()>;
+    /// Up to `limit` deliveries to `target` (`unit:<id>`, `integrator:<id>`), newest first.
+    fn webhook_log(
+        &self,
+        target: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::WebhookDelivery>, StoreError>;
+    /// Replaces a ticket, queues its messages to the citizen and its webhooks, in one durable
+    /// transaction: no change is stored without the notices it owes.
+    fn save_ticket_change(
+        &self,
+        ticket: Ticket,
+        messages: Vec<OutboxMessage>,
+        webhooks: Vec<crate::domain::WebhookDelivery>,
+    ) -> StoreFuture<'_, ()>;
+}
+
+/// What an Open311 request adds to its ticket (its service, coordinates, who posted it), by
+/// ticket number.
+pub trait Open311Store: Send + Sync {
+    fn put_open311(
+        &self,
+        number: TicketNumber,
+        record: crate::open311::RequestRecord,
+    ) -> StoreFuture<'_, ()>;
+    fn open311(
+        &self,
+        number: TicketNumber,
+    ) -> Result<Option<crate::open311::RequestRecord>, StoreError>;
+    /// Every Open311 request, in ticket-number order.
+    fn open311_all(&self)
+    -> Result<Vec<(TicketNumber, crate::open311::RequestRecord)>, StoreError>;
+}

@@ -25,6 +25,8 @@ use crate::domain::{
     Ticket, TicketNumber,
 };
 
+mod interop;
+
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";
 const META: &str = "meta";
@@ -38,6 +40,12 @@ const OUTBOX_SENT: &str = "outbox_sent";
 const CHATS: &str = "chats";
 /// The callback schedule: key = due second (big-endian) + ticket number, value empty.
 const CALLBACKS_DUE: &str = "callbacks_due";
+/// `target \0 id` → a webhook delivery (the log per target; pending ones too).
+const WEBHOOKS: &str = "webhooks";
+/// `id` → the `WEBHOOKS` key of a delivery still to make.
+const WEBHOOKS_DUE: &str = "webhooks_due";
+/// Ticket number → what its Open311 request added (service code, coordinates, integrator).
+const OPEN311: &str = "open311_requests";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
@@ -59,6 +67,9 @@ struct Trees {
     outbox_sent: sled::Tree,
     chats: sled::Tree,
     callbacks_due: sled::Tree,
+    webhooks: sled::Tree,
+    webhooks_due: sled::Tree,
+    open311: sled::Tree,
 }
 
 pub struct SledStore {
@@ -89,6 +100,9 @@ impl SledStore {
             outbox_sent: open(OUTBOX_SENT)?,
             chats: open(CHATS)?,
             callbacks_due: open(CALLBACKS_DUE)?,
+            webhooks: open(WEBHOOKS)?,
+            webhooks_due: open(WEBHOOKS_DUE)?,
+            open311: open(OPEN311)?,
             db: db.clone(),
         };
         let (sender, receiver) = mpsc::channel::<Job>();

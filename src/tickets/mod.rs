@@ -6,8 +6,10 @@
 //! (the ticket and the messages to the citizen, atomically).
 
 pub mod dispatch;
+mod hooks;
 pub mod outbox;
 pub mod scheduler;
 mod service;
 
+pub use hooks::{ChangeHook, Hooks};
 pub use service::{CallbackStep, ServiceError, SurveyFinish, TicketService, TicketServiceParts};

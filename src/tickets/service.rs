@@ -52,6 +52,8 @@ pub struct TicketService {
     parts: TicketServiceParts,
     /// Wakes the outbox worker when a message was queued.
     outbox_ready: Arc<tokio::sync::Notify>,
+    /// Webhooks owed by each change (units' case systems); none when not configured.
+    hooks: Option<super::Hooks>,
 }
 
 impl TicketService {
@@ -59,7 +61,25 @@ impl TicketService {
         TicketService {
             parts,
             outbox_ready,
+            hooks: None,
         }
+    }
+
+    /// Every later change also queues the webhooks `hooks` asks for, in the same transaction.
+    pub fn with_hooks(mut self, hooks: super::Hooks) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Opens a ticket that arrived complete (an Open311 request), then dispatches it as
+    /// [`Self::on_created`] does for one from the chat intake.
+    pub async fn open(
+        &self,
+        ticket: crate::domain::NewTicket,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let ticket = self.parts.tickets.create(ticket).await?;
+        self.on_created(ticket, now).await
     }
 
     pub fn units(&self) -> &Units {
@@ -227,16 +247,32 @@ impl TicketService {
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
         let notice = self.citizen_message(&ticket, &action, now);
-        let mut next = lifecycle::apply(&ticket, action, actor, now, &self.parts.lifecycle)?;
+        let mut next =
+            lifecycle::apply(&ticket, action.clone(), actor, now, &self.parts.lifecycle)?;
         if next.status == TicketStatus::Closed && ticket.status != TicketStatus::Closed {
             self.open_callback_round(&mut next, now).await?;
         }
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
         let queued = !messages.is_empty();
-        self.parts
-            .tickets
-            .save_with_outbox(next.clone(), messages)
-            .await?;
+        let webhooks = match &self.hooks {
+            Some(hooks) => hooks.hook.webhooks(&ticket, &next, &action, now),
+            None => Vec::new(),
+        };
+        match &self.hooks {
+            Some(hooks) if !webhooks.is_empty() => {
+                hooks
+                    .store
+                    .save_ticket_change(next.clone(), messages, webhooks)
+                    .await?;
+                hooks.ready.notify_one();
+            }
+            _ => {
+                self.parts
+                    .tickets
+                    .save_with_outbox(next.clone(), messages)
+                    .await?;
+            }
+        }
         if queued {
             self.outbox_ready.notify_one();
         }

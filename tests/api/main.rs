@@ -2,16 +2,20 @@
 //! One test binary (link time matters on two cores); modules by area.
 
 mod helpers;
+mod receiver;
 
 mod bad_input;
 mod browser;
 mod callback;
 mod callback_schedule;
+mod channel_api;
 mod channels;
 mod chat;
 mod console;
 mod kb;
+mod open311;
 mod process;
 mod tickets;
 mod transcripts;
 mod web;
+mod webhooks;

@@ -1,0 +1,306 @@
+//! The sled side of the interoperability stores: the webhook queue with its per-target log
+//! (`webhooks`, keyed `target \0 id`, and `webhooks_due`, the ids still to send), a ticket
+//! change saved with its webhooks in one transaction, and the Open311 request records.
+
+use super::{
+    OPEN311, SledStore, Trees, WEBHOOKS, decode, encode, io_error, ticket_key, transaction_error,
+};
+use crate::domain::{OutboxMessage, Ticket, TicketNumber, WebhookDelivery};
+use crate::store::{Open311Store, StoreError, StoreFuture, WebhookStore};
+
+fn webhook_key(target: &str, id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(target.len() + 9);
+    key.extend_from_slice(target.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// A delivery ready to write: its log key, its id (the due-index key) and its bytes.
+type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
+
+/// Numbers the new deliveries and encodes them with their keys (outside the transaction, which
+/// may run more than once).
+fn number_webhooks(
+    trees: &Trees,
+    webhooks: Vec<WebhookDelivery>,
+) -> Result<Vec<WebhookRow>, StoreError> {
+    let mut numbered = Vec::with_capacity(webhooks.len());
+    for mut d in webhooks {
+        d.id = trees.db.generate_id().map_err(io_error)?;
+        numbered.push((
+            webhook_key(&d.target, d.id),
+            d.id.to_be_bytes(),
+            encode(&d)?,
+        ));
+    }
+    Ok(numbered)
+}
+
+impl WebhookStore for SledStore {
+    fn enqueue_webhook(&self, delivery: WebhookDelivery) -> StoreFuture<'_, u64> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let numbered = number_webhooks(trees, vec![delivery])?;
+            let id = numbered
+                .first()
+                .map(|(_, id, _)| u64::from_be_bytes(*id))
+                .unwrap_or_default();
+            (&trees.webhooks, &trees.webhooks_due)
+                .transaction(|(webhooks, due)| {
+                    for (key, id, bytes) in &numbered {
+                        webhooks.insert(key.as_slice(), bytes.clone())?;
+                        due.insert(id, key.clone())?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)?;
+            Ok(id)
+        })
+    }
+
+    fn due_webhooks(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.webhooks_due.iter() {
+            let (_, key) = item.map_err(io_error)?;
+            let Some(bytes) = self.trees.webhooks.get(&key).map_err(io_error)? else {
+                continue;
+            };
+            let d: WebhookDelivery = decode(WEBHOOKS, &bytes)?;
+            if d.delivered_at.is_none() && d.next_attempt_at <= now {
+                out.push(d);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn update_webhook(&self, delivery: WebhookDelivery) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let key = webhook_key(&delivery.target, delivery.id);
+            let id = delivery.id.to_be_bytes();
+            let bytes = encode(&delivery)?;
+            let delivered = delivery.delivered_at.is_some();
+            (&trees.webhooks, &trees.webhooks_due)
+                .transaction(|(webhooks, due)| {
+                    webhooks.insert(key.as_slice(), bytes.clone())?;
+                    if delivered {
+                        due.remove(&id)?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)
+        })
+    }
+
+    fn webhook_log(&self, target: &str, limit: usize) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let mut prefix = target.as_bytes().to_vec();
+        prefix.push(0);
+        self.trees
+            .webhooks
+            .scan_prefix(prefix)
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item.map_err(io_error)?;
+                decode(WEBHOOKS, &bytes)
+            })
+            .collect()
+    }
+
+    fn save_ticket_change(
+        &self,
+        ticket: Ticket,
+        messages: Vec<OutboxMessage>,
+        webhooks: Vec<WebhookDelivery>,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let mut outbox_rows = Vec::with_capacity(messages.len());
+            for mut m in messages {
+                m.id = trees.db.generate_id().map_err(io_error)?;
+                outbox_rows.push((m.id.to_be_bytes(), encode(&m)?));
+            }
+            let webhook_rows = number_webhooks(trees, webhooks)?;
+            let ticket_bytes = encode(&ticket)?;
+            (
+                &trees.tickets,
+                &trees.outbox,
+                &trees.webhooks,
+                &trees.webhooks_due,
+            )
+                .transaction(|(tickets, outbox, webhooks, due)| {
+                    tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
+                    for (key, bytes) in &outbox_rows {
+                        outbox.insert(key, bytes.clone())?;
+                    }
+                    for (key, id, bytes) in &webhook_rows {
+                        webhooks.insert(key.as_slice(), bytes.clone())?;
+                        due.insert(id, key.clone())?;
+                    }
+                    Ok(())
+                })
+                .map_err(transaction_error)
+        })
+    }
+}
+
+impl Open311Store for SledStore {
+    fn put_open311(
+        &self,
+        number: TicketNumber,
+        record: crate::open311::RequestRecord,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            trees
+                .open311
+                .insert(ticket_key(number), encode(&record)?)
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn open311(
+        &self,
+        number: TicketNumber,
+    ) -> Result<Option<crate::open311::RequestRecord>, StoreError> {
+        match self
+            .trees
+            .open311
+            .get(ticket_key(number))
+            .map_err(io_error)?
+        {
+            Some(bytes) => decode(OPEN311, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn open311_all(
+        &self,
+    ) -> Result<Vec<(TicketNumber, crate::open311::RequestRecord)>, StoreError> {
+        self.trees
+            .open311
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item.map_err(io_error)?;
+                let raw: [u8; 8] = key.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                    tree: OPEN311,
+                    message: "a key is not a ticket number".into(),
+                })?;
+                let number = TicketNumber::parse(&u64::from_be_bytes(raw).to_string()).ok_or(
+                    StoreError::Corrupt {
+                        tree: OPEN311,
+                        message: "a key is not a ticket number".into(),
+                    },
+                )?;
+                Ok((number, decode(OPEN311, &bytes)?))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Category, Channel, WebhookAttempt};
+    use crate::domain::{ConversationId, NewTicket};
+    use crate::store::TicketStore;
+
+    fn delivery(target: &str, now: jiff::Timestamp) -> WebhookDelivery {
+        WebhookDelivery::new(target.into(), "ticket.sign", None, "{}".into(), now)
+    }
+
+    #[tokio::test]
+    async fn webhooks_queue_in_order_leave_the_queue_when_delivered_and_stay_in_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let now = jiff::Timestamp::now();
+        let first = store
+            .enqueue_webhook(delivery("unit:a", now))
+            .await
+            .unwrap();
+        let second = store
+            .enqueue_webhook(delivery("unit:a", now))
+            .await
+            .unwrap();
+        store
+            .enqueue_webhook(delivery("unit:b", now))
+            .await
+            .unwrap();
+        let due = store.due_webhooks(now, 10).unwrap();
+        assert_eq!(due.len(), 3);
+        assert_eq!(due[0].id, first);
+
+        let mut done = due[0].clone();
+        done.delivered_at = Some(now);
+        done.record(WebhookAttempt {
+            at: now,
+            status: Some(200),
+            error: None,
+        });
+        store.update_webhook(done).await.unwrap();
+        let mut later = due[1].clone();
+        later.attempts = 1;
+        later.next_attempt_at = now + jiff::SignedDuration::from_secs(5);
+        store.update_webhook(later).await.unwrap();
+
+        let due: Vec<u64> = store
+            .due_webhooks(now, 10)
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert!(!due.contains(&first) && !due.contains(&second), "{due:?}");
+        let log = store.webhook_log("unit:a", 10).unwrap();
+        assert_eq!(
+            log.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![second, first]
+        );
+        assert!(log[1].delivered_at.is_some());
+        assert_eq!(store.webhook_log("unit:b", 10).unwrap().len(), 1);
+        assert!(store.webhook_log("unit:", 10).unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_ticket_change_and_its_webhooks_are_saved_together_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jiff::Timestamp::now();
+        let number = {
+            let store = SledStore::open(dir.path()).unwrap();
+            let ticket = store
+                .create(NewTicket {
+                    category: Category::Complaint,
+                    content: "噪音".into(),
+                    district: None,
+                    address: None,
+                    phone: None,
+                    name: None,
+                    confidential: false,
+                    channel: Channel::Api,
+                    conversation: ConversationId::new(),
+                    created_at: now,
+                })
+                .await
+                .unwrap();
+            let mut changed = ticket.clone();
+            changed.details.content = "噪音扰民".into();
+            store
+                .save_ticket_change(changed, Vec::new(), vec![delivery("unit:a", now)])
+                .await
+                .unwrap();
+            store.close().unwrap();
+            ticket.number
+        };
+        let store = SledStore::open(dir.path()).unwrap();
+        let ticket = TicketStore::get(&store, number).unwrap().unwrap();
+        assert_eq!(ticket.details.content, "噪音扰民");
+        assert_eq!(store.due_webhooks(now, 10).unwrap().len(), 1);
+    }
+}
