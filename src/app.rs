@@ -18,6 +18,7 @@ use tokio::sync::{Notify, watch};
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::channels::Gateway;
+use crate::channels::telegram::Telegram;
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -47,6 +48,7 @@ pub struct Application {
     settings: Settings,
     outbox: OutboxWorker,
     scheduler: Scheduler,
+    telegram: Option<Arc<Telegram>>,
     /// Set to true when shutdown starts: background loops and open event streams end.
     stopping: watch::Sender<bool>,
 }
@@ -128,6 +130,8 @@ pub struct Core {
     pub hub: LiveHub,
     pub outbox: OutboxWorker,
     pub scheduler: Scheduler,
+    /// The Telegram channel, when `[telegram] enabled`.
+    pub telegram: Option<Arc<Telegram>>,
 }
 
 impl Core {
@@ -188,7 +192,19 @@ impl Core {
             hub: hub.clone(),
             locks: engine.conversation_locks(),
         });
-        let deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let mut deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let telegram = if settings.telegram.enabled {
+            let telegram = Arc::new(Telegram::new(
+                &settings.telegram,
+                gateway.clone(),
+                store.clone(),
+                outbox_ready.clone(),
+            )?);
+            deliverers.insert(Channel::Telegram, telegram.clone() as Arc<dyn Deliverer>);
+            Some(telegram)
+        } else {
+            None
+        };
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -208,6 +224,7 @@ impl Core {
             hub,
             outbox,
             scheduler,
+            telegram,
         })
     }
 }
@@ -230,11 +247,13 @@ impl Application {
                 service: core.service,
                 hub: core.hub,
                 stopping: stopping_rx,
+                telegram: core.telegram.clone(),
             },
             store: core.store,
             settings,
             outbox: core.outbox,
             scheduler: core.scheduler,
+            telegram: core.telegram,
             stopping,
         })
     }
@@ -264,6 +283,10 @@ impl Application {
             self.scheduler
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
+        let telegram = self.telegram.map(|telegram| {
+            let stop = stopped(self.stopping.subscribe());
+            tokio::spawn(async move { telegram.run_until_stopped(stop).await })
+        });
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -277,6 +300,9 @@ impl Application {
         let _ = self.stopping.send(true);
         let _ = outbox.await;
         let _ = scheduler.await;
+        if let Some(telegram) = telegram {
+            let _ = telegram.await;
+        }
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -47,6 +47,8 @@ pub struct Settings {
     pub time_limits: std::collections::BTreeMap<String, u32>,
     pub deadlines: DeadlineSettings,
     pub web: WebSettings,
+    /// The Telegram bot (token and webhook secret from the environment only).
+    pub telegram: crate::channels::telegram::TelegramSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -248,6 +250,7 @@ impl Default for Settings {
             .collect(),
             deadlines: DeadlineSettings::default(),
             web: WebSettings::default(),
+            telegram: Default::default(),
         }
     }
 }
@@ -308,6 +311,7 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let path = dir.join(MAIN_FILE);
         let file = path.display().to_string();
+        let env: Vec<(String, String)> = env.into_iter().collect();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -316,18 +320,20 @@ impl Settings {
         // First pass: the file alone, so errors point at a line of it.
         parse_toml::<Settings>(&file, &text)?;
         let mut table: toml::Table = parse_toml(&file, &text)?;
-        let overridden = apply_env_overrides(&mut table, env)?;
-        let settings: Settings =
+        let overridden = apply_env_overrides(&mut table, env.iter().cloned())?;
+        let mut settings: Settings =
             Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
                 var: overridden.join(", "),
                 message: e.message().to_string(),
             })?;
+        settings.telegram.read_secrets(&env);
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.web.validate()?;
+        self.telegram.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {

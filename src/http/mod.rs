@@ -40,6 +40,8 @@ pub struct AppState {
     pub hub: crate::tickets::outbox::LiveHub,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The Telegram channel, when enabled.
+    pub telegram: Option<Arc<crate::channels::telegram::Telegram>>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -102,6 +104,9 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             post(operator::supervise),
         )
         .merge(web::routes(settings))
+        .merge(crate::channels::telegram::webhook::routes(
+            state.telegram.as_ref(),
+        ))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
