@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP on port 0, with a temporary data directory.
 //! One test binary (link time matters on two cores); modules by area.
 
+mod fake_telegram;
 mod helpers;
 
 mod bad_input;
@@ -10,6 +11,7 @@ mod chat;
 mod console;
 mod kb;
 mod process;
+mod telegram;
 mod tickets;
 mod transcripts;
 mod web;
