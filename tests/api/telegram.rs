@@ -609,3 +609,72 @@ fn start_up_fails_with_one_line_when_telegram_is_enabled_without_a_token() {
     assert!(format!("{:?}", ok.telegram).contains("Secret(***)"));
     assert!(!format!("{:?}", ok.telegram).contains("1:x"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_binary_logs_a_rejected_webhook_without_text_phone_token_or_secret() {
+    use std::io::BufRead;
+    let fake = FakeBotApi::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = crate::helpers::hotline_command(data.path())
+        .env("RUST_LOG", "debug")
+        .env("HOTLINE__TELEGRAM__ENABLED", "true")
+        .env("HOTLINE__TELEGRAM__API_URL", &fake.url)
+        .env(
+            "HOTLINE__TELEGRAM__PUBLIC_URL",
+            "https://hotline.example.test",
+        )
+        .env("HOTLINE_TELEGRAM_TOKEN", TOKEN)
+        .env("HOTLINE_TELEGRAM_WEBHOOK_SECRET", SECRET)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .trim_start_matches("hotline listening on ")
+        .to_string();
+    let client = reqwest::Client::new();
+    let webhook = format!("{base}/telegram/webhook");
+    let secret_text = "我叫王小明，南山区海景路5号楼下烧烤店太吵了，电话13987654321";
+    let rejected = client
+        .post(&webhook)
+        .header("X-Telegram-Bot-Api-Secret-Token", "guess")
+        .body(text(1, CITIZEN, secret_text).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 403);
+    for update in [
+        text(2, CITIZEN, secret_text),
+        contact(3, CITIZEN, "13987654321", CITIZEN),
+    ] {
+        let response = client
+            .post(&webhook)
+            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+            .body(update.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    fake.wait_for("setWebhook", |calls| {
+        calls.iter().any(|c| c.is("setWebhook"))
+    })
+    .await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logs.contains("telegram webhook rejected"), "{logs}");
+    for secret in ["13987654321", "王小明", "烧烤店", TOKEN, SECRET] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+}
