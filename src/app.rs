@@ -20,6 +20,7 @@ use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::callback::worker::CallbackWorker;
 use crate::channels::Gateway;
 use crate::channels::api::IntegratorDeliverer;
+use crate::channels::telegram::Telegram;
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -52,6 +53,7 @@ pub struct Application {
     scheduler: Scheduler,
     callbacks: Arc<CallbackWorker>,
     webhooks: WebhookWorker,
+    telegram: Option<Arc<Telegram>>,
     /// Set to true when shutdown starts: background loops and open event streams end.
     stopping: watch::Sender<bool>,
 }
@@ -192,6 +194,8 @@ pub struct Core {
     pub webhooks: WebhookWorker,
     /// Open311 catalog, integrators and their rate limits, webhook logs.
     pub interop: Arc<crate::http::interop::InteropState>,
+    /// The Telegram channel, when `[telegram] enabled`.
+    pub telegram: Option<Arc<Telegram>>,
 }
 
 impl Core {
@@ -263,7 +267,19 @@ impl Core {
             with_callback: interop.with_callback,
             ready: interop.webhook_ready,
         });
-        let deliverers = HashMap::from([(Channel::Web, web), (Channel::Api, api)]);
+        let mut deliverers = HashMap::from([(Channel::Web, web), (Channel::Api, api)]);
+        let telegram = if settings.telegram.enabled {
+            let telegram = Arc::new(Telegram::new(
+                &settings.telegram,
+                gateway.clone(),
+                store.clone(),
+                outbox_ready.clone(),
+            )?);
+            deliverers.insert(Channel::Telegram, telegram.clone() as Arc<dyn Deliverer>);
+            Some(telegram)
+        } else {
+            None
+        };
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -292,6 +308,7 @@ impl Core {
             callbacks,
             webhooks: interop.worker,
             interop: interop.state,
+            telegram,
         })
     }
 }
@@ -315,6 +332,7 @@ impl Application {
                 hub: core.hub,
                 stopping: stopping_rx,
                 interop: core.interop,
+                telegram: core.telegram.clone(),
             },
             store: core.store,
             settings,
@@ -322,6 +340,7 @@ impl Application {
             scheduler: core.scheduler,
             callbacks: core.callbacks,
             webhooks: core.webhooks,
+            telegram: core.telegram,
             stopping,
         })
     }
@@ -365,6 +384,10 @@ impl Application {
             self.webhooks
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
+        let telegram = self.telegram.map(|telegram| {
+            let stop = stopped(self.stopping.subscribe());
+            tokio::spawn(async move { telegram.run_until_stopped(stop).await })
+        });
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -380,6 +403,9 @@ impl Application {
         let _ = scheduler.await;
         let _ = callbacks.await;
         let _ = webhooks.await;
+        if let Some(telegram) = telegram {
+            let _ = telegram.await;
+        }
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -54,6 +54,8 @@ pub struct Settings {
     pub callback: CallbackSettings,
     /// The rates' formulas: weights and what counts as evaluated.
     pub rates: RateSettings,
+    /// The Telegram bot (token and webhook secret from the environment only).
+    pub telegram: crate::channels::telegram::TelegramSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -257,6 +259,7 @@ impl Default for Settings {
             web: WebSettings::default(),
             callback: CallbackSettings::default(),
             rates: RateSettings::default(),
+            telegram: Default::default(),
         }
     }
 }
@@ -317,6 +320,7 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let path = dir.join(MAIN_FILE);
         let file = path.display().to_string();
+        let env: Vec<(String, String)> = env.into_iter().collect();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -325,12 +329,13 @@ impl Settings {
         // First pass: the file alone, so errors point at a line of it.
         parse_toml::<Settings>(&file, &text)?;
         let mut table: toml::Table = parse_toml(&file, &text)?;
-        let overridden = apply_env_overrides(&mut table, env)?;
-        let settings: Settings =
+        let overridden = apply_env_overrides(&mut table, env.iter().cloned())?;
+        let mut settings: Settings =
             Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
                 var: overridden.join(", "),
                 message: e.message().to_string(),
             })?;
+        settings.telegram.read_secrets(&env);
         settings.validate()?;
         settings.callback.validate(&file, &text)?;
         settings.rates.validate(&file, &text)?;
@@ -339,6 +344,7 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.web.validate()?;
+        self.telegram.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {

@@ -15,6 +15,7 @@
 //! [`Conversation::address`].
 
 pub mod api;
+pub mod telegram;
 
 use std::sync::Arc;
 

@@ -48,6 +48,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Open311, the generic channel API and webhook logs.
     pub interop: Arc<interop::InteropState>,
+    /// The Telegram channel, when enabled.
+    pub telegram: Option<Arc<crate::channels::telegram::Telegram>>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -112,6 +114,9 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .merge(interop::routes())
         .merge(web::routes(settings))
+        .merge(crate::channels::telegram::webhook::routes(
+            state.telegram.as_ref(),
+        ))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))

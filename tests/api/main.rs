@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP on port 0, with a temporary data directory.
 //! One test binary (link time matters on two cores); modules by area.
 
+mod fake_telegram;
 mod helpers;
 mod receiver;
 
@@ -15,6 +16,7 @@ mod console;
 mod kb;
 mod open311;
 mod process;
+mod telegram;
 mod tickets;
 mod transcripts;
 mod web;

@@ -1,0 +1,402 @@
+//! The Telegram channel: updates in (webhook or long polling), replies out through the Bot API.
+//!
+//! An update becomes a [`ChannelMessage`] (its `update_id` is the message id, so a retried update
+//! changes nothing) and goes through the [`Gateway`]; the replies are sent at once with
+//! `sendMessage`. If Telegram cannot be reached, the replies wait in the outbox and leave when it
+//! is back: intake never waits on Telegram. Commands: /start, /help, /status, /cancel. Buttons
+//! are inline keyboards (see [`render`]); when the dialogue asks for a phone number, a reply
+//! keyboard offers to share the citizen's own contact, and only a contact whose `user_id` is the
+//! sender's proves the number.
+//!
+//! Text is sent in HTML parse mode and always escaped: nothing a template or an article holds
+//! can turn into markup.
+
+mod deliver;
+pub mod render;
+mod run;
+mod settings;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use teloxide::Bot;
+use teloxide::payloads::{AnswerCallbackQuerySetters, SendMessageSetters};
+use teloxide::requests::Requester;
+use teloxide::types::{
+    CallbackQuery, ChatId, Contact, Message, ParseMode, ReplyMarkup, Update, UpdateKind, User,
+};
+use tokio::sync::Notify;
+
+use super::{ChannelMessage, Gateway, Received};
+use crate::domain::{
+    Channel, Conversation, ConversationId, DialogueState, Field, OutboundReply, OutboxMessage,
+    Speaker,
+};
+use crate::engine::{EngineError, extract};
+use crate::store::OutboxStore;
+pub use settings::{TOKEN_VAR, TelegramMode, TelegramSettings, WEBHOOK_SECRET_VAR};
+
+/// The Telegram adapter, shared by the webhook, the poller and the outbox.
+pub struct Telegram {
+    /// For calls that send: a short timeout, so a slow Telegram moves replies to the outbox.
+    bot: Bot,
+    /// For `getUpdates`, whose timeout is the long-polling wait.
+    poll_bot: Bot,
+    gateway: Arc<Gateway>,
+    outbox: Arc<dyn OutboxStore>,
+    outbox_ready: Arc<Notify>,
+    settings: TelegramSettings,
+}
+
+fn bot(token: &str, api_url: &str, timeout: Duration) -> anyhow::Result<Bot> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(timeout)
+        .build()
+        .context("failed to build the HTTP client for Telegram")?;
+    let url = api_url
+        .parse()
+        .with_context(|| format!("telegram.api_url `{api_url}` is not a URL"))?;
+    Ok(Bot::with_client(token, client).set_api_url(url))
+}
+
+impl Telegram {
+    pub fn new(
+        settings: &TelegramSettings,
+        gateway: Arc<Gateway>,
+        outbox: Arc<dyn OutboxStore>,
+        outbox_ready: Arc<Notify>,
+    ) -> anyhow::Result<Telegram> {
+        let token = settings
+            .token
+            .as_ref()
+            .with_context(|| format!("telegram.enabled is true but {TOKEN_VAR} is not set"))?;
+        let send = Duration::from_secs(settings.send_timeout_secs);
+        let poll = Duration::from_secs(u64::from(settings.poll_timeout_secs) + 10);
+        Ok(Telegram {
+            bot: bot(token.expose(), &settings.api_url, send)?,
+            poll_bot: bot(token.expose(), &settings.api_url, poll)?,
+            gateway,
+            outbox,
+            outbox_ready,
+            settings: settings.clone(),
+        })
+    }
+
+    pub fn settings(&self) -> &TelegramSettings {
+        &self.settings
+    }
+
+    /// Handles one update; an error means nothing was changed by it and it should be retried.
+    pub async fn handle_update(&self, update: Update) -> Result<(), EngineError> {
+        let id = format!("update:{}", update.id.0);
+        match update.kind {
+            UpdateKind::Message(message) if message.chat.is_private() => {
+                self.on_message(id, message).await
+            }
+            UpdateKind::CallbackQuery(query) => self.on_callback(id, query).await,
+            _ => {
+                tracing::debug!(update = %id, "telegram update of a kind we do not handle");
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_message(&self, id: String, message: Message) -> Result<(), EngineError> {
+        let chat = message.chat.id;
+        if let Some(contact) = message.contact() {
+            return self
+                .on_contact(id, chat, message.from.as_ref(), contact)
+                .await;
+        }
+        let Some(text) = message.text() else {
+            return self.say_once(id, chat, "telegram_text_only").await;
+        };
+        let (command, argument) = command(text);
+        match command.as_deref() {
+            None => self.converse(id, chat, text.to_string(), None).await,
+            Some("start") => self.say_once(id, chat, "welcome").await,
+            Some("status") => {
+                let query = format!("查询{}", argument.unwrap_or_default());
+                self.converse(id, chat, query, None).await
+            }
+            Some("cancel") => self.converse(id, chat, "取消".into(), None).await,
+            Some(_) => self.say_once(id, chat, "telegram_help").await,
+        }
+    }
+
+    /// A shared contact: proven only when it is the sender's own; the number answers the
+    /// dialogue's phone question if it asked one.
+    async fn on_contact(
+        &self,
+        id: String,
+        chat: ChatId,
+        from: Option<&User>,
+        contact: &Contact,
+    ) -> Result<(), EngineError> {
+        let own = from.is_some_and(|u| contact.user_id == Some(u.id));
+        let phone = extract::phone(&contact.phone_number);
+        let proven = if own { phone.clone() } else { None };
+        let conversation = self.conversation(chat).await?;
+        if awaiting_phone(&conversation) {
+            let answer = phone.unwrap_or_else(|| contact.phone_number.clone());
+            return self.converse(id, chat, answer, proven).await;
+        }
+        match proven {
+            Some(phone) => {
+                self.gateway
+                    .prove_phone(Channel::Telegram, &chat.0.to_string(), phone)
+                    .await?;
+                self.say_once(id, chat, "telegram_phone_linked").await
+            }
+            None => self.say_once(id, chat, "telegram_contact_not_own").await,
+        }
+    }
+
+    async fn on_callback(&self, id: String, query: CallbackQuery) -> Result<(), EngineError> {
+        let chat = query
+            .message
+            .as_ref()
+            .map(|m| m.chat())
+            .filter(|c| c.is_private())
+            .map(|c| c.id);
+        let payload = match (chat, &query.data) {
+            (Some(chat), Some(data)) => {
+                let conversation = self.conversation(chat).await?;
+                render::resolve_callback(&conversation, data)
+            }
+            _ => None,
+        };
+        // Answer every callback query, so the button stops spinning.
+        let mut answer = self.bot.answer_callback_query(query.id.clone());
+        if payload.is_none() {
+            answer = answer.text(self.bots().text("telegram_stale_button"));
+        }
+        if let Err(e) = answer.await {
+            tracing::debug!(error = %e, "answerCallbackQuery failed");
+        }
+        match (chat, payload) {
+            (Some(chat), Some(payload)) => self.converse(id, chat, payload, None).await,
+            _ => Ok(()),
+        }
+    }
+
+    fn bots(&self) -> &crate::bots::Bots {
+        self.gateway.engine().bots()
+    }
+
+    async fn conversation(&self, chat: ChatId) -> Result<Conversation, EngineError> {
+        self.gateway
+            .conversation_for(Channel::Telegram, &chat.0.to_string())
+            .await
+    }
+
+    /// Hands the text to the engine and sends its replies.
+    async fn converse(
+        &self,
+        id: String,
+        chat: ChatId,
+        text: String,
+        proven_phone: Option<String>,
+    ) -> Result<(), EngineError> {
+        let was_awaiting_phone = awaiting_phone(&self.conversation(chat).await?);
+        let received = self
+            .gateway
+            .receive(ChannelMessage {
+                channel: Channel::Telegram,
+                chat: chat.0.to_string(),
+                message_id: id,
+                text,
+                proven_phone,
+            })
+            .await;
+        let (conversation, output) = match received {
+            Ok(Received::Handled {
+                conversation,
+                output,
+            }) => (conversation, output),
+            Ok(Received::Duplicate { .. }) => return Ok(()),
+            Err(EngineError::EmptyText) => {
+                return self
+                    .say(chat, OutboundReply::text(self.bots().text("empty_message")))
+                    .await;
+            }
+            Err(EngineError::TooLong { max, .. }) => {
+                let text = self.bots().say("too_long", minijinja::context! { max });
+                return self.say(chat, OutboundReply::text(text)).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let now_awaiting = self
+            .gateway
+            .engine()
+            .conversation(conversation)?
+            .is_some_and(|c| awaiting_phone(&c));
+        let keyboard = if now_awaiting {
+            Some(render::contact_keyboard(
+                &self.bots().button("telegram_share_contact"),
+            ))
+        } else if was_awaiting_phone {
+            Some(ReplyMarkup::kb_remove())
+        } else {
+            None
+        };
+        self.send_replies(chat, conversation, &output.replies, keyboard)
+            .await
+    }
+
+    /// Sends a template's text once per update (commands the engine does not see).
+    async fn say_once(&self, id: String, chat: ChatId, template: &str) -> Result<(), EngineError> {
+        if self.claim(chat, id).await? {
+            self.say(chat, OutboundReply::text(self.bots().text(template)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A reply that is not part of the transcript (a command's answer, an input error).
+    async fn say(&self, chat: ChatId, reply: OutboundReply) -> Result<(), EngineError> {
+        for part in render::render(&reply, None) {
+            if let Err(e) = self.send(chat, part).await {
+                tracing::warn!(error = %e, "telegram reply not sent");
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the update id with the chat's conversation; false if it was handled before.
+    async fn claim(&self, chat: ChatId, id: String) -> Result<bool, EngineError> {
+        let conversation = self.conversation(chat).await?;
+        let engine = self.gateway.engine();
+        let locks = engine.conversation_locks();
+        let _turn = locks.lock(&conversation.id).await;
+        let Some(mut conversation) = engine.conversation(conversation.id)? else {
+            return Ok(false);
+        };
+        if conversation.has_seen(&id) {
+            return Ok(false);
+        }
+        conversation.mark_seen(id);
+        engine.stores().conversations.save(conversation).await?;
+        Ok(true)
+    }
+
+    /// Sends the engine's replies in order; what cannot be sent now waits in the outbox.
+    async fn send_replies(
+        &self,
+        chat: ChatId,
+        conversation: ConversationId,
+        replies: &[OutboundReply],
+        keyboard: Option<ReplyMarkup>,
+    ) -> Result<(), EngineError> {
+        let last = replies.len().saturating_sub(1);
+        for (i, reply) in replies.iter().enumerate() {
+            let extra = if i == last { keyboard.clone() } else { None };
+            let needs_extra = extra.is_some() && !reply.buttons.is_empty();
+            for part in render::render(reply, extra.clone()) {
+                if let Err(e) = self.send(chat, part).await {
+                    tracing::warn!(%conversation, error = %e, "telegram unreachable; replies queued in the outbox");
+                    return self.queue(conversation, &replies[i..]).await;
+                }
+            }
+            if needs_extra && let Some(markup) = extra {
+                // Inline buttons took the reply's keyboard slot: offer the contact on its own.
+                let html =
+                    teloxide::utils::html::escape(&self.bots().text("telegram_share_contact"));
+                let part = render::Outgoing {
+                    html,
+                    markup: Some(markup),
+                };
+                if let Err(e) = self.send(chat, part).await {
+                    tracing::warn!(%conversation, error = %e, "telegram contact prompt not sent");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        chat: ChatId,
+        part: render::Outgoing,
+    ) -> Result<(), teloxide::RequestError> {
+        let mut request = self
+            .bot
+            .send_message(chat, part.html)
+            .parse_mode(ParseMode::Html);
+        if let Some(markup) = part.markup {
+            request = request.reply_markup(markup);
+        }
+        request.await.map(|_| ())
+    }
+
+    /// Queues replies the engine already recorded: each transcript entry gets the outbox id, so
+    /// the delivery does not record it a second time.
+    async fn queue(
+        &self,
+        conversation: ConversationId,
+        replies: &[OutboundReply],
+    ) -> Result<(), EngineError> {
+        let engine = self.gateway.engine();
+        let locks = engine.conversation_locks();
+        let _turn = locks.lock(&conversation).await;
+        let Some(mut stored) = engine.conversation(conversation)? else {
+            return Err(EngineError::UnknownConversation(conversation));
+        };
+        let now = crate::clock::now();
+        for reply in replies {
+            let message =
+                OutboxMessage::new(conversation, Channel::Telegram, reply.clone(), None, now);
+            let outbox_id = self.outbox.enqueue(message).await?;
+            if let Some(entry) = stored.transcript.iter_mut().rev().find(|e| {
+                e.from == Speaker::Hotline
+                    && e.outbox_id.is_none()
+                    && e.text == reply.text
+                    && e.buttons == reply.buttons
+            }) {
+                entry.outbox_id = Some(outbox_id);
+            }
+        }
+        engine.stores().conversations.save(stored).await?;
+        self.outbox_ready.notify_one();
+        Ok(())
+    }
+}
+
+/// `/status@hotline_bot 1000013` → (`status`, `1000013`); not a command → (None, None).
+fn command(text: &str) -> (Option<String>, Option<String>) {
+    let Some(rest) = text.trim().strip_prefix('/') else {
+        return (None, None);
+    };
+    let (head, argument) = match rest.split_once(char::is_whitespace) {
+        Some((head, argument)) => (head, Some(argument.trim().to_string())),
+        None => (rest, None),
+    };
+    let name = head
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    (Some(name), argument.filter(|a| !a.is_empty()))
+}
+
+fn awaiting_phone(conversation: &Conversation) -> bool {
+    matches!(&conversation.state, DialogueState::Intake { draft } if draft.awaiting == Some(Field::Phone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command;
+
+    #[test]
+    fn commands_are_recognised_with_and_without_the_bot_name() {
+        assert_eq!(command("/start"), (Some("start".into()), None));
+        assert_eq!(
+            command("/status@hotline_bot 1000013"),
+            (Some("status".into()), Some("1000013".into()))
+        );
+        assert_eq!(command("路灯坏了"), (None, None));
+    }
+}
