@@ -18,6 +18,9 @@ use tokio::sync::{Notify, watch};
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::channels::Gateway;
+use crate::channels::sms::deliver::SmsDeliverer;
+use crate::channels::sms::twilio::TwilioSender;
+use crate::channels::sms::{SmsChannel, SmsStores};
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -128,6 +131,8 @@ pub struct Core {
     pub hub: LiveHub,
     pub outbox: OutboxWorker,
     pub scheduler: Scheduler,
+    /// The SMS channel (webhooks in; its deliverer is in `outbox` when sending is configured).
+    pub sms: Arc<SmsChannel>,
 }
 
 impl Core {
@@ -188,7 +193,20 @@ impl Core {
             hub: hub.clone(),
             locks: engine.conversation_locks(),
         });
-        let deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let mut deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let sms = Arc::new(SmsChannel::build(
+            &settings.sms,
+            gateway.clone(),
+            SmsStores {
+                sms: store.clone(),
+                outbox: store.clone(),
+                records: store.clone(),
+            },
+            outbox_ready.clone(),
+        )?);
+        if let Some(deliverer) = sms_deliverer(settings, &store, &bots, &engine)? {
+            deliverers.insert(Channel::Sms, deliverer);
+        }
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -208,8 +226,49 @@ impl Core {
             hub,
             outbox,
             scheduler,
+            sms,
         })
     }
+}
+
+/// The SMS deliverer (Twilio's Messages API) when its credentials and sender are configured.
+fn sms_deliverer(
+    settings: &Settings,
+    store: &Arc<SledStore>,
+    bots: &Arc<Bots>,
+    engine: &Arc<Engine>,
+) -> anyhow::Result<Option<Arc<dyn Deliverer>>> {
+    let sms = &settings.sms;
+    let (Some(sid), Some(token)) = (
+        &sms.secrets.twilio_account_sid,
+        &sms.secrets.twilio_auth_token,
+    ) else {
+        return Ok(None);
+    };
+    if sms.from.is_empty() {
+        anyhow::bail!(
+            "Twilio credentials are set but sms.from is empty: set the number (E.164) or \
+             Messaging Service SID replies are sent from"
+        );
+    }
+    let mut sender = TwilioSender::new(
+        &sms.api_base,
+        sid.clone(),
+        token.clone(),
+        sms.from.clone(),
+        Duration::from_secs(sms.send_timeout_secs),
+    )
+    .context("failed to build the HTTP client for SMS")?;
+    sender.retries = sms.send_retries;
+    sender.retry_delay = Duration::from_millis(sms.send_retry_delay_ms);
+    Ok(Some(Arc::new(SmsDeliverer {
+        conversations: store.clone(),
+        sms: store.clone(),
+        sender: Arc::new(sender),
+        bots: bots.clone(),
+        link: sms.link().map(str::to_string),
+        locks: engine.conversation_locks(),
+    })))
 }
 
 impl Application {
@@ -229,6 +288,7 @@ impl Application {
                 tokens: core.store.clone(),
                 service: core.service,
                 hub: core.hub,
+                sms: core.sms,
                 stopping: stopping_rx,
             },
             store: core.store,

@@ -106,6 +106,11 @@ const REQUIRED: &[&str] = &[
     "ticket_joined",
     "too_long",
     "welcome",
+    "sms_choice",
+    "sms_more",
+    "sms_part",
+    "sms_opted_out",
+    "sms_resubscribed",
 ];
 
 pub struct Bots {

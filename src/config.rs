@@ -47,6 +47,7 @@ pub struct Settings {
     pub time_limits: std::collections::BTreeMap<String, u32>,
     pub deadlines: DeadlineSettings,
     pub web: WebSettings,
+    pub sms: crate::channels::sms::SmsSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -248,6 +249,7 @@ impl Default for Settings {
             .collect(),
             deadlines: DeadlineSettings::default(),
             web: WebSettings::default(),
+            sms: crate::channels::sms::SmsSettings::default(),
         }
     }
 }
@@ -316,18 +318,26 @@ impl Settings {
         // First pass: the file alone, so errors point at a line of it.
         parse_toml::<Settings>(&file, &text)?;
         let mut table: toml::Table = parse_toml(&file, &text)?;
+        // Secrets (HOTLINE_… with one underscore) are kept aside; overrides are HOTLINE__….
+        let (secrets, env): (Vec<_>, Vec<_>) = env
+            .into_iter()
+            .partition(|(k, _)| k.starts_with("HOTLINE_") && !k.starts_with(ENV_PREFIX));
         let overridden = apply_env_overrides(&mut table, env)?;
-        let settings: Settings =
+        let mut settings: Settings =
             Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
                 var: overridden.join(", "),
                 message: e.message().to_string(),
             })?;
+        settings.sms.secrets = crate::channels::sms::SmsSecrets::from_env(
+            secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.web.validate()?;
+        self.sms.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {

@@ -14,6 +14,8 @@
 //! adapter implements [`crate::tickets::outbox::Deliverer`] and finds the chat in
 //! [`Conversation::address`].
 
+pub mod sms;
+
 use std::sync::Arc;
 
 use crate::domain::{Channel, Conversation, ConversationId, InboundMessage};

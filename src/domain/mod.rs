@@ -9,6 +9,7 @@ pub mod lifecycle;
 mod message;
 mod outbox;
 mod record;
+mod sms;
 mod ticket;
 
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
@@ -20,4 +21,5 @@ pub use lifecycle::{
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
 pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
+pub use sms::OptOut;
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

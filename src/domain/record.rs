@@ -17,6 +17,8 @@ pub enum RecordKind {
     Flood,
     /// Asked for a person.
     HumanRequested,
+    /// Over a channel's per-sender rate limit: kept, flagged, not answered.
+    RateLimited,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

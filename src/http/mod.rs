@@ -7,6 +7,7 @@ mod chat;
 pub mod error;
 mod openapi;
 mod operator;
+mod sms;
 mod tickets_view;
 mod units;
 mod web;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenStore>,
     pub service: Arc<crate::tickets::TicketService>,
     pub hub: crate::tickets::outbox::LiveHub,
+    /// The SMS channel: providers' webhooks.
+    pub sms: Arc<crate::channels::sms::SmsChannel>,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -101,6 +104,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/operator/tickets/{number}/supervise",
             post(operator::supervise),
         )
+        .route("/hooks/sms/{provider}", post(sms::webhook))
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

@@ -97,3 +97,24 @@ pub trait TokenStore: Send + Sync {
     fn token(&self, hash: &str) -> Result<Option<crate::auth::TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<(String, crate::auth::TokenRecord)>, StoreError>;
 }
+
+/// What the SMS channel keeps beside conversations: opt-outs (退订) by number, and which segments
+/// of an outbox message the provider has accepted, so a retry never sends a segment twice.
+pub trait SmsStore: Send + Sync {
+    fn opt_out(&self, number: &str) -> Result<Option<crate::domain::OptOut>, StoreError>;
+    /// Records (`Some`) or clears (`None`) a number's opt-out, durably.
+    fn set_opt_out(
+        &self,
+        number: String,
+        opt_out: Option<crate::domain::OptOut>,
+    ) -> StoreFuture<'_, ()>;
+    /// How many leading segments of outbox message `outbox_id` the provider accepted.
+    fn sent_segments(&self, outbox_id: u64) -> Result<usize, StoreError>;
+    /// Records that segment `index` of `outbox_id` was accepted, with the provider's id for it.
+    fn record_segment(
+        &self,
+        outbox_id: u64,
+        index: usize,
+        provider_id: String,
+    ) -> StoreFuture<'_, ()>;
+}
