@@ -19,6 +19,7 @@ use crate::bots::Bots;
 use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::channels::Gateway;
 use crate::channels::sms::deliver::SmsDeliverer;
+use crate::channels::sms::provider::SmsSender;
 use crate::channels::sms::twilio::TwilioSender;
 use crate::channels::sms::{SmsChannel, SmsStores};
 use crate::classify::Classifier;
@@ -194,6 +195,18 @@ impl Core {
             locks: engine.conversation_locks(),
         });
         let mut deliverers = HashMap::from([(Channel::Web, web.clone()), (Channel::Api, web)]);
+        let sender = sms_sender(settings)?;
+        if let Some(sender) = &sender {
+            let deliverer: Arc<dyn Deliverer> = Arc::new(SmsDeliverer {
+                conversations: store.clone(),
+                sms: store.clone(),
+                sender: sender.clone(),
+                bots: bots.clone(),
+                link: settings.sms.link().map(str::to_string),
+                locks: engine.conversation_locks(),
+            });
+            deliverers.insert(Channel::Sms, deliverer);
+        }
         let sms = Arc::new(SmsChannel::build(
             &settings.sms,
             gateway.clone(),
@@ -203,10 +216,8 @@ impl Core {
                 records: store.clone(),
             },
             outbox_ready.clone(),
+            sender,
         )?);
-        if let Some(deliverer) = sms_deliverer(settings, &store, &bots, &engine)? {
-            deliverers.insert(Channel::Sms, deliverer);
-        }
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -231,13 +242,8 @@ impl Core {
     }
 }
 
-/// The SMS deliverer (Twilio's Messages API) when its credentials and sender are configured.
-fn sms_deliverer(
-    settings: &Settings,
-    store: &Arc<SledStore>,
-    bots: &Arc<Bots>,
-    engine: &Arc<Engine>,
-) -> anyhow::Result<Option<Arc<dyn Deliverer>>> {
+/// Twilio's Messages API as the SMS sender, when its credentials and sender are configured.
+fn sms_sender(settings: &Settings) -> anyhow::Result<Option<Arc<dyn SmsSender>>> {
     let sms = &settings.sms;
     let (Some(sid), Some(token)) = (
         &sms.secrets.twilio_account_sid,
@@ -261,14 +267,7 @@ fn sms_deliverer(
     .context("failed to build the HTTP client for SMS")?;
     sender.retries = sms.send_retries;
     sender.retry_delay = Duration::from_millis(sms.send_retry_delay_ms);
-    Ok(Some(Arc::new(SmsDeliverer {
-        conversations: store.clone(),
-        sms: store.clone(),
-        sender: Arc::new(sender),
-        bots: bots.clone(),
-        link: sms.link().map(str::to_string),
-        locks: engine.conversation_locks(),
-    })))
+    Ok(Some(Arc::new(sender)))
 }
 
 impl Application {

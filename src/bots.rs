@@ -111,6 +111,7 @@ const REQUIRED: &[&str] = &[
     "sms_part",
     "sms_opted_out",
     "sms_resubscribed",
+    "sms_verification_code",
 ];
 
 pub struct Bots {

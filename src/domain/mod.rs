@@ -21,5 +21,5 @@ pub use lifecycle::{
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
 pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
-pub use sms::OptOut;
+pub use sms::{OptOut, PhoneCode};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

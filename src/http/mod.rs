@@ -105,6 +105,14 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             post(operator::supervise),
         )
         .route("/hooks/sms/{provider}", post(sms::webhook))
+        .route(
+            "/api/chat/sessions/{id}/verify-phone",
+            post(sms::verify_phone),
+        )
+        .route(
+            "/api/chat/sessions/{id}/verify-phone/confirm",
+            post(sms::confirm_phone),
+        )
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

@@ -117,4 +117,15 @@ pub trait SmsStore: Send + Sync {
         index: usize,
         provider_id: String,
     ) -> StoreFuture<'_, ()>;
+    /// The one-time code pending for a web chat session's phone, if any.
+    fn phone_code(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Option<crate::domain::PhoneCode>, StoreError>;
+    /// Stores (`Some`) or clears (`None`) that code, durably.
+    fn set_phone_code(
+        &self,
+        conversation: ConversationId,
+        code: Option<crate::domain::PhoneCode>,
+    ) -> StoreFuture<'_, ()>;
 }

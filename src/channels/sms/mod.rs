@@ -20,6 +20,7 @@ pub mod provider;
 pub mod segment;
 mod settings;
 pub mod twilio;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -38,7 +39,7 @@ use crate::engine::{EngineError, words};
 use crate::store::{OutboxStore, RecordStore, SmsStore};
 use keywords::Keyword;
 use number::SmsNumber;
-use provider::{InboundProvider, SmsInbound};
+use provider::{InboundProvider, SmsInbound, SmsSender};
 pub use settings::{
     ENV_ALIYUN_CALLBACK_TOKEN, ENV_TWILIO_ACCOUNT_SID, ENV_TWILIO_AUTH_TOKEN, SmsSecrets,
     SmsSettings,
@@ -72,6 +73,11 @@ pub struct SmsChannel {
     outbox_ready: Arc<Notify>,
     limiter: DefaultKeyedRateLimiter<String>,
     providers: HashMap<&'static str, Arc<dyn InboundProvider>>,
+    /// Sends one-time codes (web chat phone verification); `None` when sending is not configured.
+    sender: Option<Arc<dyn SmsSender>>,
+    /// Codes sent per number: a few at once, then one every 20 seconds.
+    code_limiter: DefaultKeyedRateLimiter<String>,
+    codes: verify::CodeSettings,
 }
 
 impl SmsChannel {
@@ -81,6 +87,7 @@ impl SmsChannel {
         gateway: Arc<Gateway>,
         stores: SmsStores,
         outbox_ready: Arc<Notify>,
+        sender: Option<Arc<dyn SmsSender>>,
     ) -> anyhow::Result<SmsChannel> {
         let mut providers: HashMap<&'static str, Arc<dyn InboundProvider>> = HashMap::new();
         if let Some(token) = &settings.secrets.twilio_auth_token {
@@ -116,6 +123,13 @@ impl SmsChannel {
             outbox_ready,
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
             providers,
+            sender,
+            code_limiter: RateLimiter::keyed(verify::code_quota()),
+            codes: verify::CodeSettings {
+                country_code: settings.country_code.clone(),
+                ttl_secs: settings.code_ttl_secs,
+                max_attempts: settings.code_max_attempts,
+            },
         })
     }
 

@@ -39,9 +39,9 @@ impl SmsNumber {
         }
     }
 
-    /// For logs: `+86138****8000`.
+    /// For logs and pages: `138****8000` (the national form, masked).
     pub fn masked(&self) -> String {
-        mask_phone(&self.0)
+        mask_phone(&self.national())
     }
 }
 

@@ -39,6 +39,10 @@ pub struct SmsSettings {
     pub send_retry_delay_ms: u64,
     /// Timeout of one call to the provider.
     pub send_timeout_secs: u64,
+    /// How long a web chat's phone verification code is valid.
+    pub code_ttl_secs: u64,
+    /// Wrong codes allowed before the code is void.
+    pub code_max_attempts: u8,
     #[serde(skip)]
     pub secrets: SmsSecrets,
 }
@@ -84,6 +88,8 @@ impl Default for SmsSettings {
             send_retries: 3,
             send_retry_delay_ms: 500,
             send_timeout_secs: 10,
+            code_ttl_secs: 600,
+            code_max_attempts: 5,
             secrets: SmsSecrets::default(),
         }
     }

@@ -2,13 +2,15 @@
 //! opened on first use (sled caches open trees), so the main store file stays as it was.
 
 use super::{SledStore, Trees, decode, encode, io_error};
-use crate::domain::OptOut;
+use crate::domain::{ConversationId, OptOut, PhoneCode};
 use crate::store::{SmsStore, StoreError, StoreFuture};
 
 /// Number (E.164) → [`OptOut`].
 const SMS_OPT_OUTS: &str = "sms_opt_outs";
 /// Outbox id (big-endian) ++ segment index (big-endian) → the provider's message id.
 const SMS_SEGMENTS: &str = "sms_segments";
+/// Conversation id → the [`PhoneCode`] pending for it.
+const PHONE_CODES: &str = "phone_codes";
 
 fn tree(trees: &Trees, name: &str) -> Result<sled::Tree, StoreError> {
     trees.db.open_tree(name).map_err(io_error)
@@ -67,6 +69,32 @@ impl SmsStore for SledStore {
                 .insert(segment_key(outbox_id, index), provider_id.as_bytes())
                 .map(|_| ())
                 .map_err(io_error)
+        })
+    }
+
+    fn phone_code(&self, conversation: ConversationId) -> Result<Option<PhoneCode>, StoreError> {
+        match tree(&self.trees, PHONE_CODES)?
+            .get(conversation.0.as_bytes())
+            .map_err(io_error)?
+        {
+            Some(bytes) => decode(PHONE_CODES, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn set_phone_code(
+        &self,
+        conversation: ConversationId,
+        code: Option<PhoneCode>,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            let codes = tree(trees, PHONE_CODES)?;
+            match code {
+                Some(code) => codes.insert(conversation.0.as_bytes(), encode(&code)?),
+                None => codes.remove(conversation.0.as_bytes()),
+            }
+            .map(|_| ())
+            .map_err(io_error)
         })
     }
 }
