@@ -787,3 +787,48 @@ async fn a_verification_code_is_void_after_too_many_wrong_tries_and_codes_are_ra
     assert_eq!(error_code(r, 404).await, "unknown_session");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn options_of_a_later_message_such_as_a_survey_are_numbered_and_a_digit_answers_them() {
+    let fake = FakeSms::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let core = Core::build(&sms_settings(&fake), &paths(data.path())).unwrap();
+    let conversation = core
+        .gateway
+        .conversation_for(Channel::Sms, CITIZEN)
+        .await
+        .unwrap();
+    let survey = OutboundReply::text("您反映的问题是否已解决？").with_buttons(vec![
+        hotline::domain::Button::new("已解决", "survey:solved"),
+        hotline::domain::Button::new("未解决", "survey:unsolved"),
+    ]);
+    core.store
+        .enqueue(OutboxMessage::new(
+            conversation.id,
+            Channel::Sms,
+            survey,
+            None,
+            Timestamp::now(),
+        ))
+        .await
+        .unwrap();
+    core.outbox.run_once(Timestamp::now()).await;
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].body.contains("回复1 已解决") && sent[0].body.contains("回复2 未解决"));
+
+    // The citizen answers "２": the engine receives the second option's payload.
+    core.sms
+        .receive(inbound(CITIZEN, "s1", "２"))
+        .await
+        .unwrap();
+    let stored = core.engine.conversation(conversation.id).unwrap().unwrap();
+    let said: Vec<&str> = stored
+        .transcript
+        .iter()
+        .filter(|e| e.from == Speaker::Citizen)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(said, ["survey:unsolved"]);
+    core.store.close().unwrap();
+}

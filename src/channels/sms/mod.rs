@@ -11,6 +11,10 @@
 //! The webhook answers 200 once the turn and its queued reply are on disk; the
 //! [`deliver::SmsDeliverer`] sends them (segmented, numbered choices, cut with a link), so a
 //! provider outage never blocks intake and its retries survive a restart.
+//!
+//! One gap remains: the turn and its queued reply are two durable writes. A crash between them
+//! loses that reply, and the provider's retry is then (rightly) a duplicate that sends nothing;
+//! the citizen's next text is answered as usual.
 
 pub mod aliyun;
 pub mod deliver;
