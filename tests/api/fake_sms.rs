@@ -31,6 +31,8 @@ struct Fake {
     /// When set: accept this many more sends, then go down.
     accept_before_down: Mutex<Option<usize>>,
     calls: AtomicUsize,
+    /// Numbers that texted STOP to the provider: sends to them get Twilio's error 21610.
+    unsubscribed: Mutex<Vec<String>>,
 }
 
 pub struct FakeSms {
@@ -69,6 +71,19 @@ async fn send(
                 *left -= 1;
             }
         }
+    }
+    let to = form
+        .iter()
+        .find(|(k, _)| k == "To")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if fake.unsubscribed.lock().unwrap().contains(&to) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}),
+            ),
+        );
     }
     if fake.down.load(Ordering::SeqCst) {
         return (
@@ -116,6 +131,15 @@ impl FakeSms {
     /// Calls received, accepted or not.
     pub fn calls(&self) -> usize {
         self.fake.calls.load(Ordering::SeqCst)
+    }
+
+    /// The number texted STOP to the provider's own opt-out handling.
+    pub fn unsubscribe(&self, number: &str) {
+        self.fake
+            .unsubscribed
+            .lock()
+            .unwrap()
+            .push(number.to_string());
     }
 
     pub fn set_down(&self, down: bool) {

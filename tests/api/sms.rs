@@ -832,3 +832,22 @@ async fn options_of_a_later_message_such_as_a_survey_are_numbered_and_a_digit_an
     assert_eq!(said, ["survey:unsolved"]);
     core.store.close().unwrap();
 }
+
+#[tokio::test]
+async fn a_number_the_provider_reports_unsubscribed_is_recorded_as_opted_out_not_retried() {
+    let fake = FakeSms::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let core = Core::build(&sms_settings(&fake), &paths(data.path())).unwrap();
+    fake.unsubscribe(CITIZEN);
+    queue_later(&core, "【工单答复】路灯已修复。").await;
+    core.outbox.run_once(Timestamp::now()).await;
+    assert_eq!(core.store.pending().unwrap(), 0, "dropped, not retried");
+    let calls = fake.calls();
+    assert_eq!(calls, 1);
+    // Nothing more is even tried for that number.
+    queue_later(&core, "【工单答复】已复查。").await;
+    core.outbox.run_once(Timestamp::now()).await;
+    assert_eq!(fake.calls(), calls);
+    assert!(fake.sent().is_empty());
+    core.store.close().unwrap();
+}

@@ -8,16 +8,18 @@
 //! Messages to a number that opted out (退订) are dropped, not held: they are marked delivered
 //! with a log line, and the opt-out's confirmation is the one message still sent. Holding them
 //! would send a backlog the moment the citizen writes again, which they did not ask for; what
-//! happened to their tickets they can still ask (查询工单号).
+//! happened to their tickets they can still ask (查询工单号). When the provider itself refuses a
+//! number as unsubscribed (Twilio error 21610: the citizen texted STOP and Twilio answered it),
+//! the opt-out is recorded here too and the message dropped, not retried for ever.
 
 use std::sync::Arc;
 
 use super::number::SmsNumber;
-use super::provider::SmsSender;
+use super::provider::{SendError, SmsSender};
 use super::segment::SmsFormat;
 use crate::bots::Bots;
 use crate::clock;
-use crate::domain::{OutboxMessage, Speaker, TranscriptEntry};
+use crate::domain::{OptOut, OutboxMessage, Speaker, TranscriptEntry};
 use crate::engine::locks::StripedLocks;
 use crate::store::{ConversationStore, SmsStore};
 use crate::tickets::outbox::{Deliverer, DeliveryFuture};
@@ -67,11 +69,11 @@ impl SmsDeliverer {
             .sent_segments(message.id)
             .map_err(|e| e.to_string())?;
         for (index, segment) in segments.iter().enumerate().skip(sent) {
-            let provider_id = self
-                .sender
-                .send(&to, segment)
-                .await
-                .map_err(|e| format!("segment {} of {}: {e}", index + 1, segments.len()))?;
+            let provider_id = match self.sender.send(&to, segment).await {
+                Ok(id) => id,
+                Err(SendError::RecipientOptedOut) => return self.opted_out_at_provider(&to).await,
+                Err(e) => return Err(format!("segment {} of {}: {e}", index + 1, segments.len())),
+            };
             self.sms
                 .record_segment(message.id, index, provider_id)
                 .await
@@ -86,6 +88,28 @@ impl SmsDeliverer {
         if !message.in_transcript {
             self.record(message).await?;
         }
+        Ok(())
+    }
+
+    /// The provider blocks the number (it texted STOP to the provider): we record the opt-out
+    /// too, so nothing more is queued for it in vain, and drop the message.
+    async fn opted_out_at_provider(&self, to: &SmsNumber) -> Result<(), String> {
+        if self
+            .sms
+            .opt_out(to.e164())
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            let opt_out = OptOut {
+                at: clock::now(),
+                confirmation: None,
+            };
+            self.sms
+                .set_opt_out(to.e164().to_string(), Some(opt_out))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tracing::info!(to = %to.masked(), "not sent: the provider says the number opted out; recorded, dropped");
         Ok(())
     }
 

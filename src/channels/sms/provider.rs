@@ -61,6 +61,10 @@ pub enum SendError {
     /// The provider refused the message; retrying the same call will not help soon.
     #[error("refused: {0}")]
     Refused(String),
+    /// The provider keeps its own opt-out list and the recipient is on it (they texted STOP to
+    /// the provider's number): nothing will reach them until they text START.
+    #[error("the recipient opted out at the provider")]
+    RecipientOptedOut,
 }
 
 impl SendError {

@@ -181,6 +181,10 @@ impl TwilioSender {
                 .map(str::to_string)
                 .ok_or_else(|| SendError::Transient("the answer has no message sid".into()));
         }
+        // 21610: "Attempt to send to unsubscribed recipient" (Twilio's own STOP handling).
+        if body["code"].as_u64() == Some(21610) {
+            return Err(SendError::RecipientOptedOut);
+        }
         // Twilio's message may quote the number: only the status and error code are kept.
         let reason = format!("HTTP {status}, Twilio error {}", body["code"]);
         if status.as_u16() == 429 || status.is_server_error() {
