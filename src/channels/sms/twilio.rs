@@ -33,11 +33,8 @@ pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String 
 fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> HmacSha1 {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    // HMAC takes a key of any length; this cannot fail.
-    let mut mac = match HmacSha1::new_from_slice(auth_token.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
+    let mut mac =
+        HmacSha1::new_from_slice(auth_token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(url.as_bytes());
     for (name, value) in sorted {
         mac.update(name.as_bytes());
