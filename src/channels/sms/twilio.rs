@@ -243,6 +243,26 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_twilios_security_documentation_verifies() {
+        let params: Vec<(String, String)> = [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec();
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert!(verify(
+            "12345",
+            url,
+            &params,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
+    }
+
+    #[test]
     fn field_order_does_not_matter() {
         let url = "https://x/hooks/sms/twilio";
         let mut reversed = params();
