@@ -21,6 +21,10 @@ use crate::callback::worker::CallbackWorker;
 use crate::channels::Gateway;
 use crate::channels::api::IntegratorDeliverer;
 use crate::channels::telegram::Telegram;
+use crate::channels::sms::deliver::SmsDeliverer;
+use crate::channels::sms::provider::SmsSender;
+use crate::channels::sms::twilio::TwilioSender;
+use crate::channels::sms::{SmsChannel, SmsStores};
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -196,6 +200,8 @@ pub struct Core {
     pub interop: Arc<crate::http::interop::InteropState>,
     /// The Telegram channel, when `[telegram] enabled`.
     pub telegram: Option<Arc<Telegram>>,
+    /// The SMS channel (webhooks in; its deliverer is in `outbox` when sending is configured).
+    pub sms: Arc<SmsChannel>,
 }
 
 impl Core {
@@ -280,6 +286,29 @@ impl Core {
         } else {
             None
         };
+        let sender = sms_sender(settings)?;
+        if let Some(sender) = &sender {
+            let deliverer: Arc<dyn Deliverer> = Arc::new(SmsDeliverer {
+                conversations: store.clone(),
+                sms: store.clone(),
+                sender: sender.clone(),
+                bots: bots.clone(),
+                link: settings.sms.link().map(str::to_string),
+                locks: engine.conversation_locks(),
+            });
+            deliverers.insert(Channel::Sms, deliverer);
+        }
+        let sms = Arc::new(SmsChannel::build(
+            &settings.sms,
+            gateway.clone(),
+            SmsStores {
+                sms: store.clone(),
+                outbox: store.clone(),
+                records: store.clone(),
+            },
+            outbox_ready.clone(),
+            sender,
+        )?);
         let outbox = OutboxWorker {
             store: store.clone(),
             deliverers,
@@ -309,8 +338,37 @@ impl Core {
             webhooks: interop.worker,
             interop: interop.state,
             telegram,
+            sms,
         })
     }
+}
+
+/// Twilio's Messages API as the SMS sender, when its credentials and sender are configured.
+fn sms_sender(settings: &Settings) -> anyhow::Result<Option<Arc<dyn SmsSender>>> {
+    let sms = &settings.sms;
+    let (Some(sid), Some(token)) = (
+        &sms.secrets.twilio_account_sid,
+        &sms.secrets.twilio_auth_token,
+    ) else {
+        return Ok(None);
+    };
+    if sms.from.is_empty() {
+        anyhow::bail!(
+            "Twilio credentials are set but sms.from is empty: set the number (E.164) or \
+             Messaging Service SID replies are sent from"
+        );
+    }
+    let mut sender = TwilioSender::new(
+        &sms.api_base,
+        sid.clone(),
+        token.clone(),
+        sms.from.clone(),
+        Duration::from_secs(sms.send_timeout_secs),
+    )
+    .context("failed to build the HTTP client for SMS")?;
+    sender.retries = sms.send_retries;
+    sender.retry_delay = Duration::from_millis(sms.send_retry_delay_ms);
+    Ok(Some(Arc::new(sender)))
 }
 
 impl Application {
@@ -330,6 +388,7 @@ impl Application {
                 tokens: core.store.clone(),
                 service: core.service,
                 hub: core.hub,
+                sms: core.sms,
                 stopping: stopping_rx,
                 interop: core.interop,
                 telegram: core.telegram.clone(),

@@ -124,6 +124,12 @@ const REQUIRED: &[&str] = &[
     "survey_question_solved",
     "event_survey_unreachable",
     "open311_notice",
+    "sms_choice",
+    "sms_more",
+    "sms_part",
+    "sms_opted_out",
+    "sms_resubscribed",
+    "sms_verification_code",
 ];
 
 pub struct Bots {

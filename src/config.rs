@@ -56,6 +56,7 @@ pub struct Settings {
     pub rates: RateSettings,
     /// The Telegram bot (token and webhook secret from the environment only).
     pub telegram: crate::channels::telegram::TelegramSettings,
+    pub sms: crate::channels::sms::SmsSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -260,6 +261,7 @@ impl Default for Settings {
             callback: CallbackSettings::default(),
             rates: RateSettings::default(),
             telegram: Default::default(),
+            sms: crate::channels::sms::SmsSettings::default(),
         }
     }
 }
@@ -329,13 +331,20 @@ impl Settings {
         // First pass: the file alone, so errors point at a line of it.
         parse_toml::<Settings>(&file, &text)?;
         let mut table: toml::Table = parse_toml(&file, &text)?;
-        let overridden = apply_env_overrides(&mut table, env.iter().cloned())?;
+        // Secrets (HOTLINE_… with one underscore) are kept aside; overrides are HOTLINE__….
+        let (secrets, env): (Vec<_>, Vec<_>) = env
+            .into_iter()
+            .partition(|(k, _)| k.starts_with("HOTLINE_") && !k.starts_with(ENV_PREFIX));
+        let overridden = apply_env_overrides(&mut table, env)?;
         let mut settings: Settings =
             Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
                 var: overridden.join(", "),
                 message: e.message().to_string(),
             })?;
-        settings.telegram.read_secrets(&env);
+        settings.telegram.read_secrets(&secrets);
+        settings.sms.secrets = crate::channels::sms::SmsSecrets::from_env(
+            secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         settings.validate()?;
         settings.callback.validate(&file, &text)?;
         settings.rates.validate(&file, &text)?;
@@ -345,6 +354,7 @@ impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.web.validate()?;
         self.telegram.validate()?;
+        self.sms.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod telegram;
+pub mod sms;
 
 use std::sync::Arc;
 

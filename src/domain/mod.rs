@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod message;
 mod outbox;
 mod record;
+mod sms;
 mod ticket;
 mod webhook;
 
@@ -25,5 +26,6 @@ pub use lifecycle::{
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
 pub use outbox::OutboxMessage;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
+pub use sms::{OptOut, PhoneCode};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};
 pub use webhook::{WebhookAttempt, WebhookDelivery};

@@ -21,6 +21,10 @@ pub struct OutboxMessage {
     /// The last delivery error, for operators.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The reply is already in the conversation's transcript (the engine recorded it as the
+    /// answer to a platform message); the deliverer only sends it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_transcript: bool,
 }
 
 impl OutboxMessage {
@@ -42,6 +46,7 @@ impl OutboxMessage {
             next_attempt_at: now,
             delivered_at: None,
             last_error: None,
+            in_transcript: false,
         }
     }
 }

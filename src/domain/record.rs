@@ -19,6 +19,8 @@ pub enum RecordKind {
     HumanRequested,
     /// A consultation answered at once from the knowledge base (counts for 直接答复率).
     Answered { article: String },
+    /// Over a channel's per-sender rate limit: kept, flagged, not answered.
+    RateLimited,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

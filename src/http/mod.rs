@@ -12,6 +12,7 @@ mod open311;
 mod openapi;
 mod operator;
 mod reports;
+mod sms;
 pub mod tickets_view;
 mod units;
 mod web;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenStore>,
     pub service: Arc<crate::tickets::TicketService>,
     pub hub: crate::tickets::outbox::LiveHub,
+    /// The SMS channel: providers' webhooks.
+    pub sms: Arc<crate::channels::sms::SmsChannel>,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Open311, the generic channel API and webhook logs.
@@ -113,6 +116,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             post(operator::supervise),
         )
         .merge(interop::routes())
+        .route("/hooks/sms/{provider}", post(sms::webhook))
+        .route(
+            "/api/chat/sessions/{id}/verify-phone",
+            post(sms::verify_phone),
+        )
+        .route(
+            "/api/chat/sessions/{id}/verify-phone/confirm",
+            post(sms::confirm_phone),
+        )
         .merge(web::routes(settings))
         .merge(crate::channels::telegram::webhook::routes(
             state.telegram.as_ref(),

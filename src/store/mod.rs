@@ -170,3 +170,34 @@ pub trait Open311Store: Send + Sync {
     fn open311_all(&self)
     -> Result<Vec<(TicketNumber, crate::open311::RequestRecord)>, StoreError>;
 }
+/// What the SMS channel keeps beside conversations: opt-outs (退订) by number, and which segments
+/// of an outbox message the provider has accepted, so a retry never sends a segment twice.
+pub trait SmsStore: Send + Sync {
+    fn opt_out(&self, number: &str) -> Result<Option<crate::domain::OptOut>, StoreError>;
+    /// Records (`Some`) or clears (`None`) a number's opt-out, durably.
+    fn set_opt_out(
+        &self,
+        number: String,
+        opt_out: Option<crate::domain::OptOut>,
+    ) -> StoreFuture<'_, ()>;
+    /// How many leading segments of outbox message `outbox_id` the provider accepted.
+    fn sent_segments(&self, outbox_id: u64) -> Result<usize, StoreError>;
+    /// Records that segment `index` of `outbox_id` was accepted, with the provider's id for it.
+    fn record_segment(
+        &self,
+        outbox_id: u64,
+        index: usize,
+        provider_id: String,
+    ) -> StoreFuture<'_, ()>;
+    /// The one-time code pending for a web chat session's phone, if any.
+    fn phone_code(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Option<crate::domain::PhoneCode>, StoreError>;
+    /// Stores (`Some`) or clears (`None`) that code, durably.
+    fn set_phone_code(
+        &self,
+        conversation: ConversationId,
+        code: Option<crate::domain::PhoneCode>,
+    ) -> StoreFuture<'_, ()>;
+}

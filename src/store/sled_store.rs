@@ -6,6 +6,8 @@
 //! their futures. A reply that depends on a write is therefore never sent before the write is
 //! durable, and concurrent requests share one disk flush.
 
+mod sms;
+
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
