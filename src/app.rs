@@ -211,6 +211,12 @@ impl Application {
     /// Opens the store, loads content and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
         let core = Core::build(&settings, paths)?;
+        let analysis =
+            crate::governance::Analysis::load(&settings, &paths.config).map_err(config_error)?;
+        let governance = Arc::new(crate::governance::live::HotspotMonitor::new(
+            core.store.clone(),
+            Arc::new(analysis),
+        ));
         let (stopping, stopping_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.server.listen)
             .await
@@ -224,6 +230,7 @@ impl Application {
                 service: core.service,
                 hub: core.hub,
                 stopping: stopping_rx,
+                governance,
             },
             store: core.store,
             settings,
@@ -258,6 +265,12 @@ impl Application {
             self.scheduler
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
+        let hotspots = tokio::spawn(
+            self.state
+                .governance
+                .clone()
+                .run_until_stopped(stopped(self.stopping.subscribe())),
+        );
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -271,6 +284,7 @@ impl Application {
         let _ = self.stopping.send(true);
         let _ = outbox.await;
         let _ = scheduler.await;
+        let _ = hotspots.await;
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

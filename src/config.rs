@@ -47,6 +47,8 @@ pub struct Settings {
     pub time_limits: std::collections::BTreeMap<String, u32>,
     pub deadlines: DeadlineSettings,
     pub web: WebSettings,
+    /// Hotspot detection (热点预警): window and thresholds.
+    pub hotspots: crate::governance::HotspotSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -248,6 +250,7 @@ impl Default for Settings {
             .collect(),
             deadlines: DeadlineSettings::default(),
             web: WebSettings::default(),
+            hotspots: crate::governance::HotspotSettings::default(),
         }
     }
 }

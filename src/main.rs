@@ -52,6 +52,11 @@ enum Command {
     /// Access tokens for operators and admins.
     #[command(subcommand)]
     Tokens(cli::TokensCommand),
+    /// The analysis report (daily, weekly, monthly) as one HTML file, with Markdown and CSV.
+    Report(hotline::governance::cli::ReportArgs),
+    /// Demo data: `demo seed` fills a store with realistic synthetic tickets.
+    #[command(subcommand)]
+    Demo(hotline::governance::cli::DemoCommand),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +88,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Units(command) => cli::units(command, &paths),
         Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
+        Command::Report(args) => hotline::governance::cli::report(args, &settings, &paths),
+        Command::Demo(command) => hotline::governance::cli::demo(command, &settings, &paths),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Nothing here knows axum, sled, tantivy or teloxide. Channels turn their payloads into an
 //! [`InboundMessage`]; the engine answers with [`OutboundReply`]s; tickets are [`Ticket`]s.
 
+mod cluster;
 mod conversation;
 mod handling;
 pub mod lifecycle;
@@ -11,6 +12,7 @@ mod outbox;
 mod record;
 mod ticket;
 
+pub use cluster::Cluster;
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
 pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
 pub use lifecycle::{

@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod chat;
 pub mod error;
+mod governance;
 mod openapi;
 mod operator;
 mod tickets_view;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub hub: crate::tickets::outbox::LiveHub,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Hotspot detection, clusters (类案) and the analysis behind the dashboard.
+    pub governance: Arc<crate::governance::live::HotspotMonitor>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -99,6 +102,13 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/operator/tickets/{number}/supervise",
             post(operator::supervise),
         )
+        .route("/api/operator/hotspots", get(governance::hotspots))
+        .route("/api/operator/clusters/{id}", get(governance::cluster))
+        .route(
+            "/api/operator/clusters/{id}/dispatch",
+            post(governance::dispatch_cluster),
+        )
+        .route("/api/admin/dashboard", get(governance::dashboard))
         .merge(web::routes(settings))
         .fallback(not_found)
         .with_state(state)

@@ -31,10 +31,11 @@ mod tests {
     use super::OPENAPI_YAML;
 
     /// The files that register routes: the router and the pages merged into it.
-    const ROUTER_SOURCES: [&str; 3] = [
+    const ROUTER_SOURCES: [&str; 4] = [
         include_str!("mod.rs"),
         include_str!("web.rs"),
         include_str!("web/console.rs"),
+        include_str!("web/dashboard.rs"),
     ];
 
     const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

@@ -6,6 +6,8 @@
 //! their futures. A reply that depends on a write is therefore never sent before the write is
 //! durable, and concurrent requests share one disk flush.
 
+mod bulk;
+
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -23,6 +25,7 @@ use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
     TicketNumber,
 };
+pub use bulk::{Develop, RawTicket};
 
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod chat;
 mod console;
+mod governance;
 mod kb;
 mod process;
 mod tickets;
