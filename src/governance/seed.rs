@@ -754,7 +754,7 @@ async fn write_batch(
     let kept: Vec<NewTicket> = details
         .iter()
         .enumerate()
-        .filter(|(i, _)| (summary.tickets + i) % 10 == 0)
+        .filter(|(i, _)| (summary.tickets + i).is_multiple_of(10))
         .map(|(_, t)| t.clone())
         .collect();
     let numbers = store.create_batch(details.clone(), develop.clone()).await?;
@@ -775,7 +775,7 @@ async fn write_batch(
     }
     let mut kept = kept.into_iter();
     for (i, n) in numbers.iter().enumerate() {
-        if (summary.tickets + i) % 10 == 0
+        if (summary.tickets + i).is_multiple_of(10)
             && let Some(t) = kept.next()
         {
             let mut c = Conversation::start(t.channel, t.created_at);
