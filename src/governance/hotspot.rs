@@ -32,6 +32,9 @@ pub struct HotspotSettings {
     /// The rate assumed for a matter and place with little history, per week (one a week is
     /// normal for most streets).
     pub normal_per_week: f64,
+    /// …and so unlikely at the baseline's rate (Poisson tail probability at most this) that
+    /// chance is not the explanation: what keeps busy streets quiet at their usual peaks.
+    pub max_p_value: f64,
     /// How often the server looks for new tickets.
     pub poll_seconds: u64,
 }
@@ -44,6 +47,7 @@ impl Default for HotspotSettings {
             ratio: 4.0,
             baseline_days: 28,
             normal_per_week: 1.0,
+            max_p_value: 1e-5,
             poll_seconds: 5,
         }
     }
@@ -95,6 +99,9 @@ struct KeyState {
 pub struct Detector {
     settings: HotspotSettings,
     keys: HashMap<HotspotKey, KeyState>,
+    /// Tickets seen per hour of the day (city time), all places together: the daily rhythm that
+    /// scales a baseline to the hour (office hours are busier than nights everywhere).
+    hours: [u64; 24],
 }
 
 const DAY_SECONDS: i64 = 86_400;
@@ -104,6 +111,7 @@ impl Detector {
         Detector {
             settings,
             keys: HashMap::new(),
+            hours: [0; 24],
         }
     }
 
@@ -129,7 +137,17 @@ impl Detector {
             state.window.pop_front();
         }
         // The baseline: days before the window started, within the baseline span.
-        let expected = expected_in_window(state, day, baseline_days, &self.settings);
+        let hour = at.to_zoned(crate::clock::city_tz()).hour() as usize % 24;
+        self.hours[hour] += 1;
+        let seen: u64 = self.hours.iter().sum();
+        // This hour's share of the day, as a multiple of an average hour (kept within 0.25–4 so
+        // a young detector is not thrown by its first few tickets).
+        let rhythm = if seen < 1_000 {
+            1.0
+        } else {
+            (self.hours[hour] as f64 * 24.0 / seen as f64).clamp(0.25, 4.0)
+        };
+        let expected = expected_in_window(state, day, baseline_days, &self.settings) * rhythm;
         state.window.push_back((at, facts.number));
         *state.daily.entry(day).or_insert(0) += 1;
         while state
@@ -140,8 +158,9 @@ impl Detector {
             state.daily.pop_first();
         }
         let count = state.window.len() as u32;
-        let surging =
-            count >= self.settings.min_count && f64::from(count) >= self.settings.ratio * expected;
+        let surging = count >= self.settings.min_count
+            && f64::from(count) >= self.settings.ratio * expected
+            && poisson_tail(count, expected) <= self.settings.max_p_value;
         if let Some(id) = state.open.take() {
             if surging {
                 state.open = Some(id.clone());
@@ -182,6 +201,20 @@ impl Detector {
     pub fn tracked_keys(&self) -> usize {
         self.keys.len()
     }
+}
+
+/// P(X ≥ k) for X ~ Poisson(λ): how likely `k` or more tickets are by chance.
+fn poisson_tail(k: u32, lambda: f64) -> f64 {
+    if lambda <= 0.0 {
+        return if k == 0 { 1.0 } else { 0.0 };
+    }
+    let mut term = (-lambda).exp();
+    let mut below = 0.0;
+    for i in 0..k {
+        below += term;
+        term *= lambda / f64::from(i + 1);
+    }
+    (1.0 - below).max(0.0)
 }
 
 /// Tickets the baseline expects in one window: the key's daily rate over the full days before
@@ -263,6 +296,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_poisson_tail_is_right_at_known_points() {
+        assert!((poisson_tail(0, 2.0) - 1.0).abs() < 1e-12);
+        assert!((poisson_tail(1, 2.0) - (1.0 - (-2.0f64).exp())).abs() < 1e-12);
+        // P(X >= 5 | λ = 1) = 0.00366
+        assert!((poisson_tail(5, 1.0) - 0.003_659_8).abs() < 1e-6);
     }
 
     #[test]
