@@ -140,6 +140,19 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
         r
     };
     let (first, second) = (report(a.path()), report(b.path()));
+    {
+        // The report reads on every core; the slices joined are the serial scan, in order.
+        let store = reopen(a.path());
+        let (from, until) = (midnight(date(2026, 6, 3)), midnight(date(2026, 6, 20)));
+        let mut serial = Vec::new();
+        hotline::governance::scan(&store, &analysis.topics, from, until, |f| serial.push(f))
+            .unwrap();
+        let parallel =
+            hotline::governance::scan_parallel(&store, &analysis.topics, from, until).unwrap();
+        assert!(serial.len() > 1_000);
+        assert_eq!(parallel, serial);
+        store.close().unwrap();
+    }
     assert_eq!(
         render::html(&first).unwrap(),
         render::html(&second).unwrap()
