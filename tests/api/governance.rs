@@ -19,7 +19,7 @@ use jiff::civil::{Date, date};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::helpers::{create_token, repo, spawn_app_in, test_settings};
+use crate::helpers::{repo, spawn_app_in, test_settings};
 
 const UNTIL: Date = date(2026, 6, 29);
 
@@ -56,6 +56,32 @@ fn reopen(dir: &Path) -> SledStore {
             Err(e) => panic!("{e}"),
         }
     }
+}
+
+/// A token written through a store that is already open (closing and reopening a sled store in
+/// one process races with sled's own I/O threads, which hold its lock for a moment).
+async fn token(store: &SledStore, role: Role) -> String {
+    use hotline::auth::{TokenRecord, generate_token, token_hash, token_id};
+    use hotline::store::TokenStore;
+    let token = generate_token();
+    let hash = token_hash(&token);
+    let record = TokenRecord {
+        id: token_id(&hash),
+        role,
+        label: "test".into(),
+        created_at: Timestamp::now(),
+        revoked: false,
+    };
+    store.put_token(hash, record).await.unwrap();
+    token
+}
+
+/// Closes a store the server will open next, and gives sled's I/O threads a moment to let go of
+/// its lock.
+fn hand_over(store: SledStore) {
+    store.close().unwrap();
+    drop(store);
+    std::thread::sleep(Duration::from_millis(500));
 }
 
 fn analysis() -> Arc<Analysis> {
@@ -271,7 +297,7 @@ async fn a_cluster_is_raised_by_the_server_and_dispatched_to_one_unit_in_one_cal
     let data = tempfile::tempdir().unwrap();
     let now = Timestamp::now();
     let mut numbers: Vec<TicketNumber> = Vec::new();
-    {
+    let (operator, unit) = {
         let store = SledStore::open(data.path()).unwrap();
         let other = store
             .create(ticket(
@@ -291,10 +317,13 @@ async fn a_cluster_is_raised_by_the_server_and_dispatched_to_one_unit_in_one_cal
             numbers.push(t.number);
         }
         assert!(!numbers.contains(&other.number));
-        store.close().unwrap();
-    }
-    let operator = create_token(data.path(), Role::Operator).await;
-    let unit = create_token(data.path(), Role::Unit("water-group".into())).await;
+        let tokens = (
+            token(&store, Role::Operator).await,
+            token(&store, Role::Unit("water-group".into())).await,
+        );
+        hand_over(store);
+        tokens
+    };
     let app = spawn_app_in(data, test_settings()).await;
 
     let list = until_clusters(&app, &operator).await;
@@ -493,7 +522,9 @@ async fn the_dashboard_shows_live_figures_and_alerts_after_sign_in() {
         },
     )
     .await;
-    let admin = create_token(data.path(), Role::Admin).await;
+    let store = reopen(data.path());
+    let admin = token(&store, Role::Admin).await;
+    hand_over(store);
     let app = spawn_app_in(data, test_settings()).await;
     let alerts = until_clusters(&app, &admin).await;
     assert_eq!(
