@@ -375,6 +375,12 @@ impl Application {
     /// Opens the store, loads content and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
         let core = Core::build(&settings, paths)?;
+        let analysis =
+            crate::governance::Analysis::load(&settings, &paths.config).map_err(config_error)?;
+        let governance = Arc::new(crate::governance::live::HotspotMonitor::new(
+            core.store.clone(),
+            Arc::new(analysis),
+        ));
         let (stopping, stopping_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.server.listen)
             .await
@@ -392,6 +398,7 @@ impl Application {
                 stopping: stopping_rx,
                 interop: core.interop,
                 telegram: core.telegram.clone(),
+                governance,
             },
             store: core.store,
             settings,
@@ -447,6 +454,12 @@ impl Application {
             let stop = stopped(self.stopping.subscribe());
             tokio::spawn(async move { telegram.run_until_stopped(stop).await })
         });
+        let hotspots = tokio::spawn(
+            self.state
+                .governance
+                .clone()
+                .run_until_stopped(stopped(self.stopping.subscribe())),
+        );
         let stopping = self.stopping.clone();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -465,6 +478,7 @@ impl Application {
         if let Some(telegram) = telegram {
             let _ = telegram.await;
         }
+        let _ = hotspots.await;
         drop(self.state);
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -57,6 +57,8 @@ pub struct Settings {
     /// The Telegram bot (token and webhook secret from the environment only).
     pub telegram: crate::channels::telegram::TelegramSettings,
     pub sms: crate::channels::sms::SmsSettings,
+    /// Hotspot detection (热点预警): window and thresholds.
+    pub hotspots: crate::governance::HotspotSettings,
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -262,6 +264,7 @@ impl Default for Settings {
             rates: RateSettings::default(),
             telegram: Default::default(),
             sms: crate::channels::sms::SmsSettings::default(),
+            hotspots: crate::governance::HotspotSettings::default(),
         }
     }
 }

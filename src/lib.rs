@@ -33,6 +33,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod governance;
 pub mod http;
 pub mod integrators;
 pub mod kb;

@@ -55,6 +55,11 @@ enum Command {
     /// Reports: the rates (考评) per unit, district or category.
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
+    /// The analysis report (daily, weekly, monthly) as one HTML file, with Markdown and CSV.
+    Report(hotline::governance::cli::ReportArgs),
+    /// Demo data: `demo seed` fills a store with realistic synthetic tickets.
+    #[command(subcommand)]
+    Demo(hotline::governance::cli::DemoCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +92,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
         Command::Report(command) => cli::report::report(command, &settings, &paths),
+        Command::Report(args) => hotline::governance::cli::report(args, &settings, &paths),
+        Command::Demo(command) => hotline::governance::cli::demo(command, &settings, &paths),
     }
 }
 

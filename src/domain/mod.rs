@@ -4,6 +4,7 @@
 //! [`InboundMessage`]; the engine answers with [`OutboundReply`]s; tickets are [`Ticket`]s.
 
 mod callback;
+mod cluster;
 mod conversation;
 mod handling;
 pub mod lifecycle;
@@ -17,6 +18,7 @@ mod webhook;
 pub use callback::{
     Callback, CallbackRound, PendingSurvey, Satisfaction, SurveyOutcome, SurveyStep,
 };
+pub use cluster::Cluster;
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
 pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
 pub use lifecycle::{

@@ -9,6 +9,7 @@ mod chat;
 pub mod error;
 pub mod interop;
 mod open311;
+mod governance;
 mod openapi;
 mod operator;
 mod reports;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub interop: Arc<interop::InteropState>,
     /// The Telegram channel, when enabled.
     pub telegram: Option<Arc<crate::channels::telegram::Telegram>>,
+    /// Hotspot detection, clusters (类案) and the analysis behind the dashboard.
+    pub governance: Arc<crate::governance::live::HotspotMonitor>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -125,6 +128,13 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/api/chat/sessions/{id}/verify-phone/confirm",
             post(sms::confirm_phone),
         )
+        .route("/api/operator/hotspots", get(governance::hotspots))
+        .route("/api/operator/clusters/{id}", get(governance::cluster))
+        .route(
+            "/api/operator/clusters/{id}/dispatch",
+            post(governance::dispatch_cluster),
+        )
+        .route("/api/admin/dashboard", get(governance::dashboard))
         .merge(web::routes(settings))
         .merge(crate::channels::telegram::webhook::routes(
             state.telegram.as_ref(),

@@ -36,6 +36,7 @@ mod tests {
         include_str!("web.rs"),
         include_str!("web/console.rs"),
         include_str!("interop.rs"),
+        include_str!("web/dashboard.rs"),
     ];
 
     const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

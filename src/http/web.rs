@@ -16,6 +16,7 @@
 //! stricter policy: it holds a token, so nobody may frame it.
 
 mod console;
+mod dashboard;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,7 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
         .route("/widget.js", get(widget))
         .with_state(Arc::new(WebFiles::new(&settings.web.allowed_origins)))
         .merge(console::routes())
+        .merge(dashboard::routes())
 }
 
 /// Lets the allowed sites call the chat API from their own pages; other origins get no CORS

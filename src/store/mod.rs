@@ -9,7 +9,7 @@ mod sled_store;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use sled_store::SledStore;
+pub use sled_store::{Develop, RawTicket, SledStore};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,

@@ -7,6 +7,7 @@
 //! durable, and concurrent requests share one disk flush.
 
 mod sms;
+mod bulk;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -26,6 +27,7 @@ use crate::domain::{
     ArticleFeedback, Channel, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage,
     Ticket, TicketNumber,
 };
+pub use bulk::{Develop, RawTicket};
 
 mod interop;
 

@@ -14,6 +14,7 @@ mod channels;
 mod chat;
 mod console;
 mod fake_sms;
+mod governance;
 mod kb;
 mod open311;
 mod process;

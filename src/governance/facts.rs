@@ -1,0 +1,201 @@
+//! The few facts the analysis needs from a ticket, read straight from its stored JSON without
+//! building the whole [`Ticket`] (events' notes and actions are skipped by the parser): what a
+//! report over a million tickets can afford.
+
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::matter::{Topics, street_of};
+use crate::domain::{Category, Channel, Ticket, TicketNumber, TicketStatus};
+
+/// One ticket as the analysis sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketFacts {
+    pub number: TicketNumber,
+    pub created_at: Timestamp,
+    pub channel: Channel,
+    pub category: Category,
+    pub status: TicketStatus,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    /// The topic from `config/topics.toml`, or 其他.
+    pub matter: String,
+    /// The content, kept only for 咨询 tickets (knowledge gaps read it).
+    pub consultation: Option<String>,
+    /// A hash of the citizen's phone, to count distinct citizens; never the number itself.
+    pub citizen: Option<u64>,
+    pub lead: Option<String>,
+    pub deadline: Option<Timestamp>,
+    pub signed_at: Option<Timestamp>,
+    pub replied_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub surveyed: bool,
+}
+
+impl TicketFacts {
+    /// Finished (replied, closed, surveyed, withdrawn or merged) by `at`?
+    pub fn finished_by(&self, at: Timestamp) -> bool {
+        self.replied_at.or(self.closed_at).is_some_and(|t| t <= at)
+            || matches!(self.status, TicketStatus::Withdrawn | TicketStatus::Merged)
+    }
+
+    /// Overdue at `at`: past its deadline then, and not answered by the deadline.
+    pub fn overdue_at(&self, at: Timestamp) -> bool {
+        let Some(deadline) = self.deadline else {
+            return false;
+        };
+        if deadline >= at || matches!(self.status, TicketStatus::Withdrawn | TicketStatus::Merged) {
+            return false;
+        }
+        match self.replied_at.or(self.closed_at) {
+            Some(done) => done > deadline,
+            None => true,
+        }
+    }
+
+    /// Still open (not yet answered) at `at` and past its deadline: what the overdue list shows.
+    pub fn open_overdue_at(&self, at: Timestamp) -> bool {
+        self.overdue_at(at) && !self.finished_by(at)
+    }
+}
+
+#[derive(Deserialize)]
+struct LiteTicket<'a> {
+    number: TicketNumber,
+    status: TicketStatus,
+    category: Category,
+    #[serde(borrow)]
+    content: Cow<'a, str>,
+    #[serde(borrow, default)]
+    district: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    phone: Option<Cow<'a, str>>,
+    channel: Channel,
+    created_at: Timestamp,
+    #[serde(default)]
+    events: Vec<LiteEvent>,
+    #[serde(default)]
+    handling: LiteHandling,
+}
+
+#[derive(Deserialize)]
+struct LiteEvent {
+    at: Timestamp,
+    to: TicketStatus,
+    #[serde(default)]
+    from: Option<TicketStatus>,
+}
+
+#[derive(Deserialize, Default)]
+struct LiteHandling {
+    #[serde(default)]
+    lead: Option<String>,
+    #[serde(default)]
+    deadline: Option<Timestamp>,
+}
+
+/// Reads the facts of one stored ticket (its JSON bytes).
+pub fn from_json(bytes: &[u8], topics: &Topics) -> Result<TicketFacts, serde_json::Error> {
+    let t: LiteTicket = serde_json::from_slice(bytes)?;
+    let events: Vec<(Timestamp, Option<TicketStatus>, TicketStatus)> =
+        t.events.iter().map(|e| (e.at, e.from, e.to)).collect();
+    Ok(build(
+        Parts {
+            number: t.number,
+            status: t.status,
+            category: t.category,
+            content: &t.content,
+            district: t.district.as_deref(),
+            address: t.address.as_deref(),
+            phone: t.phone.as_deref(),
+            channel: t.channel,
+            created_at: t.created_at,
+            lead: t.handling.lead,
+            deadline: t.handling.deadline,
+        },
+        &events,
+        topics,
+    ))
+}
+
+/// The facts of a ticket in memory (the same as [`from_json`] of its stored form).
+pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
+    let events: Vec<_> = t.events.iter().map(|e| (e.at, e.from, e.to)).collect();
+    let d = &t.details;
+    build(
+        Parts {
+            number: t.number,
+            status: t.status,
+            category: d.category,
+            content: &d.content,
+            district: d.district.as_deref(),
+            address: d.address.as_deref(),
+            phone: d.phone.as_deref(),
+            channel: d.channel,
+            created_at: d.created_at,
+            lead: t.handling.lead.as_ref().map(|u| u.as_str().to_string()),
+            deadline: t.handling.deadline,
+        },
+        &events,
+        topics,
+    )
+}
+
+struct Parts<'a> {
+    number: TicketNumber,
+    status: TicketStatus,
+    category: Category,
+    content: &'a str,
+    district: Option<&'a str>,
+    address: Option<&'a str>,
+    phone: Option<&'a str>,
+    channel: Channel,
+    created_at: Timestamp,
+    lead: Option<String>,
+    deadline: Option<Timestamp>,
+}
+
+fn build(
+    p: Parts<'_>,
+    events: &[(Timestamp, Option<TicketStatus>, TicketStatus)],
+    topics: &Topics,
+) -> TicketFacts {
+    // The latest entry into a status counts (a re-handled ticket is replied to again).
+    let last_into = |status: TicketStatus| {
+        events
+            .iter()
+            .rev()
+            .find(|(_, from, to)| *to == status && *from != Some(status))
+            .map(|(at, _, _)| *at)
+    };
+    let street = p.address.and_then(|a| street_of(a, p.district));
+    TicketFacts {
+        number: p.number,
+        created_at: p.created_at,
+        channel: p.channel,
+        category: p.category,
+        status: p.status,
+        district: p.district.map(str::to_string),
+        street,
+        matter: topics.matter_of(p.content).to_string(),
+        consultation: (p.category == Category::Consultation).then(|| p.content.to_string()),
+        citizen: p.phone.map(|phone| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            phone.hash(&mut h);
+            h.finish()
+        }),
+        lead: p.lead,
+        deadline: p.deadline,
+        signed_at: last_into(TicketStatus::Signed),
+        replied_at: last_into(TicketStatus::Replied),
+        closed_at: last_into(TicketStatus::Closed),
+        surveyed: events
+            .iter()
+            .any(|(_, _, to)| *to == TicketStatus::Surveyed),
+    }
+}

@@ -1,0 +1,235 @@
+//! Proactive governance (主动治理): from the ticket stream to what leaders read.
+//!
+//! - [`matter`]: what a ticket is about (topics from `config/topics.toml`) and where (street).
+//! - [`facts`]: the few fields the analysis reads, decoded straight from stored JSON.
+//! - [`hotspot`]: surges of one matter in one place against that place's own baseline → a cluster
+//!   (类案); [`live`] runs it in the server over tickets as they are stored.
+//! - [`gaps`]: knowledge gaps from consultations that became tickets and 没帮助 feedback.
+//! - [`report`]: the daily/weekly/monthly analysis report (HTML with SVG charts, Markdown, CSV).
+//! - [`seed`]: `hotline demo seed`, realistic synthetic tickets for demos, benchmarks and tests.
+//!
+//! Reading: tickets are numbered in arrival order, so a period is a contiguous range of numbers.
+//! [`scan`] finds its first ticket by binary search over the numbers and reads forward, so a
+//! weekly report reads the weeks it shows (and the hotspot baseline before them), not the whole
+//! store.
+
+pub mod cli;
+pub mod facts;
+pub mod gaps;
+pub mod hotspot;
+pub mod live;
+pub mod matter;
+pub mod report;
+pub mod seed;
+
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use crate::config::{ConfigError, Settings};
+use crate::domain::TicketNumber;
+use crate::store::{SledStore, StoreError};
+use crate::units::Units;
+use facts::TicketFacts;
+use gaps::KeyTerms;
+pub use hotspot::HotspotSettings;
+use matter::Topics;
+use report::{Period, Report, ReportInputs};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GovernanceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ticket {number} in the store cannot be read: {message}")]
+    Corrupt {
+        number: TicketNumber,
+        message: String,
+    },
+    #[error(transparent)]
+    Render(#[from] report::render::RenderError),
+}
+
+/// What the analysis needs from the configuration, loaded once.
+pub struct Analysis {
+    pub topics: Topics,
+    pub units: Units,
+    pub hotspots: HotspotSettings,
+    pub city: String,
+    pub terms: KeyTerms,
+}
+
+impl Analysis {
+    pub fn load(settings: &Settings, config_dir: &Path) -> Result<Analysis, ConfigError> {
+        Ok(Analysis {
+            topics: Topics::load(config_dir)?,
+            units: Units::load(config_dir)?,
+            hotspots: settings.hotspots.clone(),
+            city: settings.city.name.clone(),
+            terms: KeyTerms::default(),
+        })
+    }
+
+    /// The report of `period` from the tickets in `store`.
+    pub fn report(&self, store: &SledStore, period: Period) -> Result<Report, GovernanceError> {
+        let feedback = store.all_feedback()?;
+        let inputs = ReportInputs {
+            period,
+            city: &self.city,
+            units: &self.units,
+            hotspots: &self.hotspots,
+            feedback: &feedback,
+            terms: &self.terms,
+        };
+        let facts = scan_parallel(store, &self.topics, inputs.scan_from(), inputs.scan_until())?;
+        Ok(report::build(&inputs, facts))
+    }
+}
+
+#[derive(Deserialize)]
+struct CreatedAt {
+    created_at: Timestamp,
+}
+
+fn facts_of(
+    raw: &crate::store::RawTicket,
+    topics: &Topics,
+) -> Result<TicketFacts, GovernanceError> {
+    facts::from_json(raw.bytes(), topics).map_err(|e| GovernanceError::Corrupt {
+        number: raw.number,
+        message: e.to_string(),
+    })
+}
+
+/// The number of the first ticket that arrived at or after `at` (binary search over numbers,
+/// which are issued in arrival order).
+pub fn first_ticket_since(
+    store: &SledStore,
+    at: Timestamp,
+) -> Result<Option<TicketNumber>, GovernanceError> {
+    let Some((first, last)) = store.ticket_bounds()? else {
+        return Ok(None);
+    };
+    let created = |seq: u64| -> Result<Option<(TicketNumber, Timestamp)>, GovernanceError> {
+        match store
+            .raw_tickets_from(TicketNumber::from_sequence(seq))
+            .next()
+        {
+            Some(raw) => {
+                let raw = raw?;
+                let c: CreatedAt =
+                    serde_json::from_slice(raw.bytes()).map_err(|e| GovernanceError::Corrupt {
+                        number: raw.number,
+                        message: e.to_string(),
+                    })?;
+                Ok(Some((raw.number, c.created_at)))
+            }
+            None => Ok(None),
+        }
+    };
+    let (mut lo, mut hi) = (first.sequence(), last.sequence() + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match created(mid)? {
+            Some((_, t)) if t < at => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    Ok(created(lo)?.map(|(n, _)| n))
+}
+
+/// Calls `visit` with the facts of every ticket that arrived in `[from, until)`, in number order.
+/// Reading stops a little past `until` (an hour of slack for clocks at the edge).
+pub fn scan(
+    store: &SledStore,
+    topics: &Topics,
+    from: Timestamp,
+    until: Timestamp,
+    mut visit: impl FnMut(TicketFacts),
+) -> Result<usize, GovernanceError> {
+    let Some(start) = first_ticket_since(store, from)? else {
+        return Ok(0);
+    };
+    let stop = until + SignedDuration::from_hours(1);
+    let mut read = 0;
+    for raw in store.raw_tickets_from(start) {
+        let f = facts_of(&raw?, topics)?;
+        read += 1;
+        if f.created_at >= stop {
+            break;
+        }
+        if f.created_at >= from && f.created_at < until {
+            visit(f);
+        }
+    }
+    Ok(read)
+}
+
+/// The facts of every ticket that arrived in `[from, until)`, in number order, decoded on every
+/// core: the range of numbers is cut into one slice per core, each read and decoded by its own
+/// thread, and the slices joined in order.
+pub fn scan_parallel(
+    store: &SledStore,
+    topics: &Topics,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<TicketFacts>, GovernanceError> {
+    let Some(start) = first_ticket_since(store, from)? else {
+        return Ok(Vec::new());
+    };
+    let stop = until + SignedDuration::from_hours(1);
+    let end = match first_ticket_since(store, stop)? {
+        Some(n) => n.sequence(),
+        None => match store.ticket_bounds()? {
+            Some((_, last)) => last.sequence() + 1,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let span = end.saturating_sub(start.sequence());
+    let step = span.div_ceil(threads.max(1)).max(1);
+    let slices: Vec<(u64, u64)> = (0..threads)
+        .map(|i| {
+            (
+                start.sequence() + i * step,
+                (start.sequence() + (i + 1) * step).min(end),
+            )
+        })
+        .filter(|(a, b)| a < b)
+        .collect();
+    let read_slice = |(a, b): (u64, u64)| -> Result<Vec<TicketFacts>, GovernanceError> {
+        let mut out = Vec::new();
+        for raw in store.raw_tickets_from(TicketNumber::from_sequence(a)) {
+            let raw = raw?;
+            if raw.number.sequence() >= b {
+                break;
+            }
+            let f = facts_of(&raw, topics)?;
+            if f.created_at >= from && f.created_at < until {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    };
+    let parts: Vec<Result<Vec<TicketFacts>, GovernanceError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .iter()
+            .map(|slice| scope.spawn(move || read_slice(*slice)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(GovernanceError::Store(StoreError::Io(
+                        "a report reader thread panicked".into(),
+                    )))
+                })
+            })
+            .collect()
+    });
+    let mut facts = Vec::new();
+    for part in parts {
+        facts.extend(part?);
+    }
+    Ok(facts)
+}

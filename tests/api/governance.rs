@@ -1,0 +1,588 @@
+//! Proactive governance: planted surges found and the steady background quiet, clusters linking
+//! the right tickets and dispatched in one call, the report deterministic for a seed, and the
+//! report and the dashboard drawn in Chromium.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use hotline::auth::Role;
+use hotline::domain::{Category, Channel, ConversationId, NewTicket, TicketNumber};
+use hotline::governance::Analysis;
+use hotline::governance::live::HotspotMonitor;
+use hotline::governance::report::{Period, PeriodKind, render};
+use hotline::governance::seed::{SeedOptions, SeedSummary, SeedWorld, seed};
+use hotline::store::{SledStore, TicketStore};
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::helpers::{repo, spawn_app_in, test_settings};
+
+const UNTIL: Date = date(2026, 6, 29);
+
+fn options(tickets: usize, seed_value: u64) -> SeedOptions {
+    SeedOptions {
+        tickets,
+        seed: seed_value,
+        until: UNTIL,
+        days: 28,
+        surges: 2,
+    }
+}
+
+async fn seeded(dir: &Path, options: &SeedOptions) -> SeedSummary {
+    let settings = test_settings();
+    let world = Arc::new(SeedWorld::load(&settings, &repo().join("config")).unwrap());
+    let store = reopen(dir);
+    let summary = seed(&store, world, options, |_| {}).await.unwrap();
+    store.close().unwrap();
+    summary
+}
+
+/// Opens a store just closed in this process: sled's own I/O threads may hold its lock for a
+/// moment after the last handle is gone.
+fn reopen(dir: &Path) -> SledStore {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match SledStore::open(dir) {
+            Ok(store) => return store,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("retrying open of {}: {e}", dir.display());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// A token written through a store that is already open (closing and reopening a sled store in
+/// one process races with sled's own I/O threads, which hold its lock for a moment).
+async fn token(store: &SledStore, role: Role) -> String {
+    use hotline::auth::{TokenRecord, generate_token, token_hash, token_id};
+    use hotline::store::TokenStore;
+    let token = generate_token();
+    let hash = token_hash(&token);
+    let record = TokenRecord {
+        id: token_id(&hash),
+        role,
+        label: "test".into(),
+        created_at: Timestamp::now(),
+        revoked: false,
+    };
+    store.put_token(hash, record).await.unwrap();
+    token
+}
+
+/// Closes a store the server will open next, and gives sled's I/O threads a moment to let go of
+/// its lock.
+fn hand_over(store: SledStore) {
+    store.close().unwrap();
+    drop(store);
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn analysis() -> Arc<Analysis> {
+    Arc::new(Analysis::load(&test_settings(), &repo().join("config")).unwrap())
+}
+
+fn midnight(d: Date) -> Timestamp {
+    d.to_zoned(hotline::clock::city_tz()).unwrap().timestamp()
+}
+
+#[tokio::test]
+async fn planted_surges_are_found_and_the_steady_background_raises_no_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = seeded(dir.path(), &options(4_000, 7)).await;
+    assert_eq!(summary.tickets, 4_000);
+    assert_eq!(summary.surges.len(), 2);
+
+    let store = Arc::new(reopen(dir.path()));
+    let monitor = HotspotMonitor::new(store.clone(), analysis());
+    let read = monitor.warm(midnight(UNTIL)).await.unwrap();
+    assert_eq!(read, 4_000, "the whole span is within the baseline");
+
+    let clusters = store.clusters().unwrap();
+    assert_eq!(
+        clusters.len(),
+        2,
+        "one alert per planted surge, none from the background: {clusters:#?}"
+    );
+    for surge in &summary.surges {
+        let cluster = clusters
+            .iter()
+            .find(|c| c.tickets.contains(&surge.tickets[0]))
+            .unwrap_or_else(|| panic!("surge {surge:?} not found in {clusters:#?}"));
+        assert_eq!(cluster.matter, surge.matter);
+        assert_eq!(
+            (&cluster.district, &cluster.street),
+            (&surge.district, &surge.street)
+        );
+        assert!(
+            surge.tickets.iter().all(|n| cluster.tickets.contains(n)),
+            "the cluster links every ticket of the surge: {cluster:#?}"
+        );
+        // Anything else it links is the same matter from the same street, in the same hour.
+        for n in cluster
+            .tickets
+            .iter()
+            .filter(|n| !surge.tickets.contains(n))
+        {
+            let t = store.get(*n).unwrap().unwrap();
+            let facts = hotline::governance::facts::from_ticket(&t, &analysis().topics);
+            assert_eq!(
+                (facts.matter.as_str(), facts.street.as_deref()),
+                (surge.matter.as_str(), Some(surge.street.as_str()))
+            );
+        }
+        assert!(cluster.count_at_alert >= 5);
+        for n in &surge.tickets {
+            assert_eq!(
+                store.cluster_of(*n).unwrap().as_deref(),
+                Some(cluster.id.as_str())
+            );
+        }
+    }
+    // Warming again (a restart) stores nothing twice.
+    let again = HotspotMonitor::new(store.clone(), analysis());
+    again.warm(midnight(UNTIL)).await.unwrap();
+    assert_eq!(store.clusters().unwrap(), clusters);
+    store.close().unwrap();
+}
+
+#[tokio::test]
+async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let summary = seeded(a.path(), &options(3_000, 42)).await;
+    seeded(b.path(), &options(3_000, 42)).await;
+    let analysis = analysis();
+    let period = Period::containing(PeriodKind::Monthly, date(2026, 6, 15));
+    let report = |dir: &Path| {
+        let store = reopen(dir);
+        let r = analysis.report(&store, period).unwrap();
+        store.close().unwrap();
+        r
+    };
+    let (first, second) = (report(a.path()), report(b.path()));
+    {
+        // The report reads on every core; the slices joined are the serial scan, in order.
+        let store = reopen(a.path());
+        let (from, until) = (midnight(date(2026, 6, 3)), midnight(date(2026, 6, 20)));
+        let mut serial = Vec::new();
+        hotline::governance::scan(&store, &analysis.topics, from, until, |f| serial.push(f))
+            .unwrap();
+        let parallel =
+            hotline::governance::scan_parallel(&store, &analysis.topics, from, until).unwrap();
+        assert!(serial.len() > 1_000);
+        assert_eq!(parallel, serial);
+        store.close().unwrap();
+    }
+    assert_eq!(
+        render::html(&first).unwrap(),
+        render::html(&second).unwrap()
+    );
+    assert_eq!(render::csv(&first).unwrap(), render::csv(&second).unwrap());
+    assert_eq!(
+        render::markdown(&first).unwrap(),
+        render::markdown(&second).unwrap()
+    );
+
+    assert!(
+        first.total > 2_000,
+        "June holds most of the 28 days: {}",
+        first.total
+    );
+    assert_eq!(
+        first.hotspots.len(),
+        summary.surges.len(),
+        "{:#?}",
+        first.hotspots
+    );
+    assert!(
+        first.hotspots.iter().all(|h| h.tickets >= 8),
+        "{:#?}",
+        first.hotspots
+    );
+    assert!(first.rates.interim && !first.rates.rows.is_empty());
+    assert!(first.overdue.open + first.overdue.answered_late > 0);
+    assert!(!first.gaps.is_empty());
+    assert!(first.top_matters.iter().any(|m| m.matter == "停水"));
+    let md = render::markdown(&first).unwrap();
+    assert!(
+        md.contains("## 六、热点预警与类案") && md.contains("停水"),
+        "{md}"
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    seeded(other.path(), &options(3_000, 43)).await;
+    assert_ne!(
+        render::csv(&report(other.path())).unwrap(),
+        render::csv(&first).unwrap(),
+        "another seed gives other tickets"
+    );
+}
+
+#[tokio::test]
+async fn the_report_command_writes_html_markdown_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path(), &options(1_500, 3)).await;
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("report.html");
+    let status = crate::helpers::hotline_command(dir.path())
+        .args(["report", "weekly", "--date", "2026-06-24", "--out"])
+        .arg(&html)
+        .arg("--md")
+        .arg(out.path().join("report.md"))
+        .arg("--csv")
+        .arg(out.path().join("report.csv"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("2026年06月22日—06月28日"),
+        "the week of the date"
+    );
+    assert!(
+        !page.contains("<script")
+            && !page.contains("<link")
+            && !page.contains("src=")
+            && !page.contains("url("),
+        "self-contained: nothing to fetch"
+    );
+    let csv = std::fs::read_to_string(out.path().join("report.csv")).unwrap();
+    assert!(csv.starts_with("section,name,value,extra\n"), "{csv}");
+    assert!(out.path().join("report.md").exists());
+}
+
+fn ticket(at: Timestamp, content: &str) -> NewTicket {
+    NewTicket {
+        category: Category::Help,
+        content: content.into(),
+        district: Some("南山区".into()),
+        address: Some("南山区桃源街道龙珠路18号".into()),
+        phone: Some("13800001111".into()),
+        name: None,
+        confidential: false,
+        channel: Channel::Web,
+        conversation: ConversationId::new(),
+        created_at: at,
+    }
+}
+
+async fn until_clusters(app: &crate::helpers::TestApp, token: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list: Value = app
+            .client
+            .get(format!("{}/api/operator/hotspots", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list.as_array().is_some_and(|a| !a.is_empty()) || Instant::now() > deadline {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_is_raised_by_the_server_and_dispatched_to_one_unit_in_one_call() {
+    let data = tempfile::tempdir().unwrap();
+    let now = Timestamp::now();
+    let mut numbers: Vec<TicketNumber> = Vec::new();
+    let (operator, unit) = {
+        let store = SledStore::open(data.path()).unwrap();
+        let other = store
+            .create(ticket(
+                now - Duration::from_secs(7200),
+                "我家门口的路灯坏了",
+            ))
+            .await
+            .unwrap();
+        for k in (1..=6).rev() {
+            let t = store
+                .create(ticket(
+                    now - Duration::from_secs(k * 300),
+                    "小区从早上开始停水了，一直没来水",
+                ))
+                .await
+                .unwrap();
+            numbers.push(t.number);
+        }
+        assert!(!numbers.contains(&other.number));
+        let tokens = (
+            token(&store, Role::Operator).await,
+            token(&store, Role::Unit("water-group".into())).await,
+        );
+        hand_over(store);
+        tokens
+    };
+    let app = spawn_app_in(data, test_settings()).await;
+
+    let list = until_clusters(&app, &operator).await;
+    let clusters = list.as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{list}");
+    let id = clusters[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(clusters[0]["matter"], "停水");
+    assert_eq!(clusters[0]["street"], "桃源街道");
+    let linked: Vec<u64> = clusters[0]["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        linked,
+        numbers.iter().map(|n| n.value()).collect::<Vec<_>>()
+    );
+
+    let post = |token: &str, path: String, body: Value| {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let refused = post(
+        &unit,
+        format!("/api/operator/clusters/{id}/dispatch"),
+        json!({"lead": "water-group"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 403);
+    let unknown = post(
+        &operator,
+        format!("/api/operator/clusters/{id}/dispatch"),
+        json!({"lead": "no-such-unit"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 400);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "invalid");
+    let missing = post(
+        &operator,
+        "/api/operator/clusters/LA1/dispatch".into(),
+        json!({"lead": "water-group"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let done = post(
+        &operator,
+        format!("/api/operator/clusters/{id}/dispatch"),
+        json!({"lead": "water-group"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["dispatched"].as_array().unwrap().len(), 6, "{done}");
+    for n in &numbers {
+        let t: Value = app
+            .client
+            .get(format!("{}/api/operator/tickets/{n}", app.base))
+            .bearer_auth(&operator)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t["status"], "dispatched", "{t}");
+    }
+    let view: Value = app
+        .client
+        .get(format!("{}/api/operator/clusters/{id}", app.base))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["dispatched_to"], "water-group");
+    assert_eq!(view["ticket_views"].as_array().unwrap().len(), 6);
+    app.stop().await;
+}
+
+/// Checks, in the page Chromium shows, that every chart is an SVG with its series drawn.
+async fn assert_charts_drawn(browser: &Browser, expected: usize) {
+    let charts = browser
+        .wait_until(
+            "the charts",
+            &format!(
+                "const f = [...document.querySelectorAll('figure.chart')].filter(f => f.querySelector('svg'));
+                 return f.length >= {expected} && f.map(f => [f.dataset.chart, f.dataset.series,
+                   f.querySelectorAll('rect[fill=\"#1F5FA8\"]').length,
+                   [...f.querySelectorAll('polyline[stroke-width=\"2\"]')].filter(p => p.points.length > 2).length,
+                   [...f.querySelectorAll('text')].map(t => t.textContent.trim()).join('|'),
+                   f.querySelector('svg').getBoundingClientRect().height])"
+            ),
+        )
+        .await;
+    let charts = charts.as_array().unwrap();
+    assert_eq!(charts.len(), expected, "{charts:?}");
+    for c in charts {
+        let (id, series) = (c[0].as_str().unwrap(), c[1].as_str().unwrap());
+        let (rects, lines, texts) = (
+            c[2].as_u64().unwrap(),
+            c[3].as_u64().unwrap(),
+            c[4].as_str().unwrap(),
+        );
+        assert!(c[5].as_f64().unwrap() > 100.0, "{id} is laid out: {c:?}");
+        let names: Vec<&str> = series.split(',').filter(|s| !s.is_empty()).collect();
+        assert!(!names.is_empty(), "{id} names its series");
+        match id {
+            "volume" | "matters" => {
+                assert_eq!(lines as usize, names.len(), "{id}: a line per series")
+            }
+            _ => assert!(rects > 0, "{id}: bars drawn in the series colour"),
+        }
+        if names.len() > 1 {
+            for name in names {
+                assert!(
+                    texts.split('|').any(|t| t == name),
+                    "{id}: legend names {name}: {texts}"
+                );
+            }
+        }
+    }
+    // The pixels: each chart's screenshot has ink, not a blank box.
+    for figure in browser
+        .client
+        .find_all(Locator::Css("figure.chart"))
+        .await
+        .unwrap()
+    {
+        let png = figure.screenshot().await.unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let pixels = &buf[..info.buffer_size()];
+        let dark = pixels
+            .chunks(info.color_type.samples())
+            .filter(|p| p[..3].iter().all(|v| *v < 200))
+            .count();
+        assert!(dark > 200, "a chart with ink: {dark} dark pixels");
+    }
+}
+
+#[tokio::test]
+async fn the_weekly_report_file_shows_its_charts_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path(), &options(2_000, 11)).await;
+    let store = reopen(dir.path());
+    let report = analysis()
+        .report(
+            &store,
+            Period::containing(PeriodKind::Weekly, date(2026, 6, 24)),
+        )
+        .unwrap();
+    store.close().unwrap();
+    let file = dir.path().join("report.html");
+    std::fs::write(&file, render::html(&report).unwrap()).unwrap();
+
+    let browser = Browser::start_sized(1024, 900).await;
+    browser
+        .client
+        .goto(&format!("file://{}", file.display()))
+        .await
+        .unwrap();
+    assert_charts_drawn(&browser, 6).await;
+    let ranking = browser
+        .js("return document.querySelectorAll('#unit-ranking tr').length")
+        .await;
+    assert!(ranking.as_u64().unwrap() > 2);
+    browser.screenshot("report").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_live_figures_and_alerts_after_sign_in() {
+    // Seeded up to today: the server's detector reads the last four weeks when it starts.
+    let data = tempfile::tempdir().unwrap();
+    let today = hotline::clock::today();
+    let yesterday = today.yesterday().unwrap();
+    seeded(
+        data.path(),
+        &SeedOptions {
+            until: today,
+            ..options(2_000, 5)
+        },
+    )
+    .await;
+    let store = reopen(data.path());
+    let admin = token(&store, Role::Admin).await;
+    hand_over(store);
+    let app = spawn_app_in(data, test_settings()).await;
+    let alerts = until_clusters(&app, &admin).await;
+    assert_eq!(
+        alerts.as_array().map(Vec::len),
+        Some(2),
+        "the two planted surges: {alerts}"
+    );
+    let anonymous = app
+        .client
+        .get(format!("{}/api/admin/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let bad = app
+        .client
+        .get(format!("{}/api/admin/dashboard?period=yearly", app.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    let browser = Browser::start_sized(1280, 1000).await;
+    browser
+        .client
+        .goto(&format!("{}/dashboard?date={yesterday}", app.base))
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(&admin)
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("#login-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_charts_drawn(&browser, 6).await;
+    let title = browser
+        .js("return document.getElementById('period-title').innerText")
+        .await;
+    assert!(title.as_str().unwrap().contains("周报"), "{title}");
+    let alerts = browser
+        .wait_until(
+            "the alerts",
+            "const n = document.querySelectorAll('#alerts tbody tr').length; return n > 0 && n",
+        )
+        .await;
+    assert_eq!(alerts, 2, "the two planted surges");
+    browser.screenshot("dashboard").await;
+    browser.close().await;
+    app.stop().await;
+}
