@@ -191,24 +191,6 @@ pub(super) fn outbox_id_of(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.get(8..16)?.try_into().ok()?))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamp_keys_sort_in_time_order_across_the_epoch() {
-        let times = [-5_000_000i64, -1, 0, 1, 1_700_000_000_000];
-        let keys: Vec<_> = times
-            .iter()
-            .map(|ms| timestamp_key(Timestamp::from_millisecond(*ms).unwrap()))
-            .collect();
-        assert!(keys.windows(2).all(|w| w[0] < w[1]));
-        for (ms, key) in times.iter().zip(&keys) {
-            assert_eq!(timestamp_from_key(key).unwrap().as_millisecond(), *ms);
-        }
-    }
-}
-
 impl super::Trees {
     /// Whether the indexes were built by this version and agree with the ticket counter: every
     /// number issued made one ticket in the same transaction, so the status counts must add up
@@ -300,5 +282,23 @@ impl super::Trees {
             "store indexes rebuilt"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_keys_sort_in_time_order_across_the_epoch() {
+        let times = [-5_000_000i64, -1, 0, 1, 1_700_000_000_000];
+        let keys: Vec<_> = times
+            .iter()
+            .map(|ms| timestamp_key(Timestamp::from_millisecond(*ms).unwrap()))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        for (ms, key) in times.iter().zip(&keys) {
+            assert_eq!(timestamp_from_key(key).unwrap().as_millisecond(), *ms);
+        }
     }
 }
