@@ -224,6 +224,7 @@ impl Application {
                 service: core.service,
                 hub: core.hub,
                 stopping: stopping_rx,
+                telemetry: Arc::new(crate::telemetry::Telemetry::new(core.store.clone())),
             },
             store: core.store,
             settings,

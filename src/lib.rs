@@ -29,6 +29,7 @@ pub mod engine;
 pub mod http;
 pub mod kb;
 pub mod store;
+pub mod telemetry;
 pub mod text;
 pub mod tickets;
 pub mod units;

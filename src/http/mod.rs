@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod chat;
 pub mod error;
+mod observe;
 mod openapi;
 mod operator;
 mod tickets_view;
@@ -38,11 +39,15 @@ pub struct AppState {
     pub hub: crate::tickets::outbox::LiveHub,
     /// Becomes true when the server begins to shut down.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// What `/metrics` and `/readyz` report.
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .route("/openapi.yaml", get(openapi::document))
         .route("/api/chat/sessions", post(chat::create_session))
         .route(
@@ -109,6 +114,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         ))
         .layer(web::cors(settings))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -120,6 +120,11 @@ impl SledStore {
         self.trees.db.flush().map(|_| ()).map_err(io_error)
     }
 
+    /// Whether writes are still accepted (false once [`close`](Self::close) began).
+    pub fn is_open(&self) -> bool {
+        self.jobs.lock().map(|j| j.is_some()).unwrap_or(false)
+    }
+
     /// Queues `apply` on the writer; the future resolves with its value once it is durable.
     fn write<T: Send + 'static>(
         &self,

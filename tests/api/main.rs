@@ -8,6 +8,7 @@ mod browser;
 mod chat;
 mod console;
 mod kb;
+mod observe;
 mod process;
 mod tickets;
 mod transcripts;
