@@ -225,6 +225,7 @@ impl Application {
                 hub: core.hub,
                 stopping: stopping_rx,
                 telemetry: Arc::new(crate::telemetry::Telemetry::new(core.store.clone())),
+                store: core.store.clone(),
             },
             store: core.store,
             settings,

@@ -10,6 +10,7 @@ use hotline::app::{Application, Paths, shutdown_signal};
 use hotline::config::{LogFormat, Settings};
 
 mod cli;
+mod ops_cli;
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +53,10 @@ enum Command {
     /// Access tokens for operators and admins.
     #[command(subcommand)]
     Tokens(cli::TokensCommand),
+    /// Write a consistent backup of the store (from a running server with --server).
+    Backup(ops_cli::BackupArgs),
+    /// Restore a backup into an empty --data folder (with no server running).
+    Restore(ops_cli::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +88,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Units(command) => cli::units(command, &paths),
         Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
+        Command::Backup(args) => ops_cli::backup(args, &paths),
+        Command::Restore(args) => ops_cli::restore(args, &paths),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod backup;
 mod chat;
 pub mod error;
 mod observe;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// What `/metrics` and `/readyz` report.
     pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// The store itself, for `POST /api/admin/backup`.
+    pub store: Arc<crate::store::SledStore>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
@@ -56,6 +59,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .route("/api/chat/sessions/{id}/events", get(chat::events))
         .route("/api/admin/kb/reload", post(admin::reload_kb))
+        .route("/api/admin/backup", post(backup::backup))
         .route("/api/units/tickets", get(units::list))
         .route("/api/units/tickets/{number}", get(units::show))
         .route("/api/units/tickets/{number}/sign", post(units::sign))

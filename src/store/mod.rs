@@ -10,6 +10,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use sled_store::SledStore;
+pub use sled_store::{
+    BackupError, BackupSummary, restore as restore_backup, verify as verify_backup,
+};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,

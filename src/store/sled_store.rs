@@ -6,7 +6,10 @@
 //! their futures. A reply that depends on a write is therefore never sent before the write is
 //! durable, and concurrent requests share one disk flush.
 
+mod backup;
 mod index;
+
+pub use backup::{BackupError, BackupSummary, restore, verify};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -63,6 +66,8 @@ struct Trees {
 
 pub struct SledStore {
     trees: Trees,
+    /// The data folder the store was opened in.
+    dir: std::path::PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -103,6 +108,7 @@ impl SledStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(SledStore {
             trees,
+            dir: dir.to_path_buf(),
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
         })
@@ -118,6 +124,11 @@ impl SledStore {
             let _ = handle.join();
         }
         self.trees.db.flush().map(|_| ()).map_err(io_error)
+    }
+
+    /// The data folder the store was opened in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Whether writes are still accepted (false once [`close`](Self::close) began).

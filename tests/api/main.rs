@@ -3,10 +3,12 @@
 
 mod helpers;
 
+mod backup;
 mod bad_input;
 mod browser;
 mod chat;
 mod console;
+
 mod kb;
 mod observe;
 mod process;
