@@ -9,6 +9,7 @@ mod browser;
 mod chat;
 mod console;
 
+mod crash;
 mod kb;
 mod observe;
 mod process;
