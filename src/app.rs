@@ -261,6 +261,8 @@ impl Application {
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
         let stopping = self.stopping.clone();
+        // Client addresses reach the per-IP rate limit.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;

@@ -6,6 +6,7 @@ pub mod auth;
 mod backup;
 mod chat;
 pub mod error;
+pub mod limits;
 mod observe;
 mod openapi;
 mod operator;
@@ -118,6 +119,10 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         ))
         .layer(web::cors(settings))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(limits::Limits::new(&settings.limits)),
+            limits::enforce,
+        ))
         .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
 }
 

@@ -164,7 +164,13 @@ pub fn hotline_command(data: &Path) -> Command {
 }
 
 pub fn start_server(data: &Path) -> ServerProcess {
+    start_server_with_env(data, &[])
+}
+
+/// The real binary with extra environment (settings overrides such as `HOTLINE__LIMITS__…`).
+pub fn start_server_with_env(data: &Path, env: &[(&str, &str)]) -> ServerProcess {
     let mut child = hotline_command(data)
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

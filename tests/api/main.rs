@@ -11,6 +11,7 @@ mod console;
 
 mod crash;
 mod kb;
+mod limits;
 mod observe;
 mod process;
 mod tickets;
