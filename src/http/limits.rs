@@ -50,13 +50,30 @@ fn retry_after<K: std::hash::Hash + Eq + Clone>(limiter: &Keyed<K>, key: &K) -> 
     }
 }
 
-fn too_many(seconds: u64, message: &str) -> Response {
-    let mut response =
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
-    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
+/// A refusal: 429 `rate_limited` with `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimited {
+    pub retry_after_secs: u64,
+    message: &'static str,
+}
+
+impl IntoResponse for RateLimited {
+    fn into_response(self) -> Response {
+        let mut response =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", self.message)
+                .into_response();
+        if let Ok(value) = HeaderValue::from_str(&self.retry_after_secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
-    response
+}
+
+fn too_many(retry_after_secs: u64, message: &'static str) -> RateLimited {
+    RateLimited {
+        retry_after_secs,
+        message,
+    }
 }
 
 impl Limits {
@@ -85,7 +102,7 @@ impl Limits {
     }
 
     /// 429 when `sender` (a session id, chat id or phone number) is over its limit.
-    pub fn check_sender(&self, sender: &str) -> Result<(), Response> {
+    pub fn check_sender(&self, sender: &str) -> Result<(), RateLimited> {
         let Some(limiter) = &self.per_sender else {
             return Ok(());
         };
@@ -98,7 +115,7 @@ impl Limits {
         }
     }
 
-    fn check_ip(&self, ip: IpAddr) -> Result<(), Response> {
+    fn check_ip(&self, ip: IpAddr) -> Result<(), RateLimited> {
         let Some(limiter) = &self.per_ip else {
             return Ok(());
         };
@@ -125,7 +142,7 @@ pub async fn enforce(State(limits): State<Arc<Limits>>, request: Request, next: 
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
         && let Err(refused) = limits.check_ip(addr.ip())
     {
-        return refused;
+        return refused.into_response();
     }
     if route.as_deref() == Some(CHAT_MESSAGES) && request.method() == axum::http::Method::POST {
         let session = request
@@ -137,7 +154,7 @@ pub async fn enforce(State(limits): State<Arc<Limits>>, request: Request, next: 
             .unwrap_or_default()
             .to_owned();
         if let Err(refused) = limits.check_sender(&session) {
-            return refused;
+            return refused.into_response();
         }
     }
     next.run(request).await
