@@ -21,6 +21,9 @@ pub fn test_settings() -> Settings {
     settings.server.listen = "127.0.0.1:0".parse().unwrap();
     settings.knowledge.dir = repo().join("knowledge");
     settings.bots.dir = repo().join("bots");
+    // Tests not about rate limits send many messages in one session; tests/api/limits.rs sets
+    // its own limits.
+    settings.limits.per_sender_per_minute = 0;
     settings
 }
 
