@@ -20,11 +20,11 @@ use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::callback::worker::CallbackWorker;
 use crate::channels::Gateway;
 use crate::channels::api::IntegratorDeliverer;
-use crate::channels::telegram::Telegram;
 use crate::channels::sms::deliver::SmsDeliverer;
 use crate::channels::sms::provider::SmsSender;
 use crate::channels::sms::twilio::TwilioSender;
 use crate::channels::sms::{SmsChannel, SmsStores};
+use crate::channels::telegram::Telegram;
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -399,6 +399,8 @@ impl Application {
                 interop: core.interop,
                 telegram: core.telegram.clone(),
                 governance,
+                telemetry: Arc::new(crate::telemetry::Telemetry::new(core.store.clone())),
+                store: core.store.clone(),
             },
             store: core.store,
             settings,
@@ -461,6 +463,8 @@ impl Application {
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
         let stopping = self.stopping.clone();
+        // Client addresses reach the per-IP rate limit.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;

@@ -59,6 +59,31 @@ pub struct Settings {
     pub sms: crate::channels::sms::SmsSettings,
     /// Hotspot detection (热点预警): window and thresholds.
     pub hotspots: crate::governance::HotspotSettings,
+    pub limits: LimitSettings,
+}
+
+/// Rate limits: requests per minute with a burst, per client address and per sender (a web
+/// chat session; a channel's chat id or phone number). 0 turns a limit off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Requests per minute from one client address (every route but /healthz, /readyz).
+    pub per_ip_per_minute: u32,
+    pub per_ip_burst: u32,
+    /// Messages per minute from one sender.
+    pub per_sender_per_minute: u32,
+    pub per_sender_burst: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            per_ip_per_minute: 600,
+            per_ip_burst: 200,
+            per_sender_per_minute: 30,
+            per_sender_burst: 10,
+        }
+    }
 }
 
 /// Time-limit tiers by urgency and the handling rules around deadlines.
@@ -265,6 +290,7 @@ impl Default for Settings {
             telegram: Default::default(),
             sms: crate::channels::sms::SmsSettings::default(),
             hotspots: crate::governance::HotspotSettings::default(),
+            limits: LimitSettings::default(),
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod kb;
 pub mod open311;
 pub mod rates;
 pub mod store;
+pub mod telemetry;
 pub mod text;
 pub mod tickets;
 pub mod units;

@@ -10,6 +10,7 @@ use hotline::app::{Application, Paths, shutdown_signal};
 use hotline::config::{LogFormat, Settings};
 
 mod cli;
+mod ops_cli;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +61,10 @@ enum Command {
     /// Demo data: `demo seed` fills a store with realistic synthetic tickets.
     #[command(subcommand)]
     Demo(hotline::governance::cli::DemoCommand),
+    /// Write a consistent backup of the store (from a running server with --server).
+    Backup(ops_cli::BackupArgs),
+    /// Restore a backup into an empty --data folder (with no server running).
+    Restore(ops_cli::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +99,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(command) => cli::report::report(command, &settings, &paths),
         Command::Report(args) => hotline::governance::cli::report(args, &settings, &paths),
         Command::Demo(command) => hotline::governance::cli::demo(command, &settings, &paths),
+        Command::Backup(args) => ops_cli::backup(args, &paths),
+        Command::Restore(args) => ops_cli::restore(args, &paths),
     }
 }
 

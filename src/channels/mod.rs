@@ -15,8 +15,8 @@
 //! [`Conversation::address`].
 
 pub mod api;
-pub mod telegram;
 pub mod sms;
+pub mod telegram;
 
 use std::sync::Arc;
 

@@ -80,6 +80,12 @@ impl TicketNumber {
         self.0
     }
 
+    /// The number whose [`value`](Self::value) is `value`, if its check digit is right.
+    pub fn from_value(value: u64) -> Option<Self> {
+        let candidate = TicketNumber::from_sequence(value / 10);
+        (candidate.0 == value).then_some(candidate)
+    }
+
     /// Accepts the digits a citizen typed; rejects anything whose check digit is wrong.
     pub fn parse(text: &str) -> Option<Self> {
         let digits = text.trim();
@@ -176,6 +182,14 @@ impl TicketStatus {
             TicketStatus::Returned => "returned",
             TicketStatus::Escalated => "escalated",
         }
+    }
+
+    /// A unit owes work against the deadline (the deadline warnings watch these).
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Dispatched | TicketStatus::Signed | TicketStatus::InProgress
+        )
     }
 
     pub fn label(self) -> &'static str {

@@ -230,6 +230,7 @@ impl Engine {
     /// Handles one message; returns once everything it changed is on disk.
     pub async fn handle(&self, message: InboundMessage) -> Result<EngineOutput, EngineError> {
         self.validate(&message.text)?;
+        crate::telemetry::message_received(message.channel);
         let text = message.text.trim();
         let _turn = self.locks.lock(&message.conversation).await;
         let mut conversation = self
@@ -460,6 +461,11 @@ impl Engine {
         }
         if matches!(category, Category::Consultation | Category::Help) {
             let lookup = self.kb.lookup(turn.text, clock::today())?;
+            crate::telemetry::kb_lookup(match &lookup.decision {
+                Decision::Answer(_) => crate::telemetry::KbOutcome::Answered,
+                Decision::Suggest(_) => crate::telemetry::KbOutcome::Suggested,
+                _ => crate::telemetry::KbOutcome::Unanswered,
+            });
             match lookup.decision {
                 Decision::Answer(article) => {
                     let kind = RecordKind::Answered {

@@ -3,13 +3,16 @@
 
 mod admin;
 pub mod auth;
+mod backup;
 mod callback_view;
 mod channel_api;
 mod chat;
 pub mod error;
-pub mod interop;
-mod open311;
 mod governance;
+pub mod interop;
+pub mod limits;
+mod observe;
+mod open311;
 mod openapi;
 mod operator;
 mod reports;
@@ -56,11 +59,17 @@ pub struct AppState {
     pub telegram: Option<Arc<crate::channels::telegram::Telegram>>,
     /// Hotspot detection, clusters (类案) and the analysis behind the dashboard.
     pub governance: Arc<crate::governance::live::HotspotMonitor>,
+    /// What `/metrics` and `/readyz` report.
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// The store itself, for `POST /api/admin/backup`.
+    pub store: Arc<crate::store::SledStore>,
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .route("/openapi.yaml", get(openapi::document))
         .route("/api/chat/sessions", post(chat::create_session))
         .route(
@@ -70,6 +79,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/api/chat/sessions/{id}/events", get(chat::events))
         .route("/api/admin/kb/reload", post(admin::reload_kb))
         .route("/api/admin/reports/rates", get(reports::rates))
+        .route("/api/admin/backup", post(backup::backup))
         .route("/api/units/tickets", get(units::list))
         .route("/api/units/tickets/{number}", get(units::show))
         .route("/api/units/tickets/{number}/sign", post(units::sign))
@@ -148,6 +158,11 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         ))
         .layer(web::cors(settings))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(limits::Limits::new(&settings.limits)),
+            limits::enforce,
+        ))
+        .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

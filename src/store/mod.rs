@@ -9,11 +9,15 @@ mod sled_store;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use sled_store::SledStore;
+pub use sled_store::{
+    BackupError, BackupSummary, restore as restore_backup, verify as verify_backup,
+};
 pub use sled_store::{Develop, RawTicket, SledStore};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
-    TicketNumber,
+    TicketNumber, TicketStatus,
 };
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -47,6 +51,76 @@ pub trait TicketStore: Send + Sync {
     /// Replaces a ticket and queues messages to the citizen, atomically and durably.
     fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>)
     -> StoreFuture<'_, ()>;
+
+    /// Tickets a unit is working on (see [`TicketStatus::is_running`]) that have a deadline, in
+    /// deadline order, until `visit` returns false. The default scans every ticket; an
+    /// implementation with an index reads only the entries visited.
+    fn by_deadline(&self, visit: &mut dyn FnMut(DeadlineEntry) -> bool) -> Result<(), StoreError> {
+        let mut entries: Vec<DeadlineEntry> = self
+            .scan(&mut |t| t.status.is_running() && t.handling.deadline.is_some())?
+            .iter()
+            .filter_map(DeadlineEntry::of)
+            .collect();
+        entries.sort_by_key(|e| (e.deadline, e.number));
+        for entry in entries {
+            if !visit(entry) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many tickets are in each status (every status listed, zeros included).
+    fn status_counts(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
+        let mut counts: Vec<(TicketStatus, u64)> =
+            TicketStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        self.scan(&mut |t| {
+            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == t.status) {
+                c.1 += 1;
+            }
+            false
+        })?;
+        Ok(counts)
+    }
+
+    /// Running tickets whose deadline is before `now` (督办 territory).
+    fn overdue(&self, now: jiff::Timestamp) -> Result<u64, StoreError> {
+        let mut count = 0;
+        self.by_deadline(&mut |e| {
+            let past = e.deadline < now;
+            count += u64::from(past);
+            past
+        })?;
+        Ok(count)
+    }
+}
+
+/// One entry of the deadline index: a running ticket, its deadline and the warnings already sent
+/// for that deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineEntry {
+    pub deadline: jiff::Timestamp,
+    pub number: TicketNumber,
+    pub yellow_sent: bool,
+    pub red_sent: bool,
+}
+
+impl DeadlineEntry {
+    /// The entry `ticket` has in the deadline index, if any.
+    pub fn of(ticket: &Ticket) -> Option<DeadlineEntry> {
+        if !ticket.status.is_running() {
+            return None;
+        }
+        let deadline = ticket.handling.deadline?;
+        let warned = &ticket.handling.warned;
+        let current = warned.for_deadline == Some(deadline);
+        Some(DeadlineEntry {
+            deadline,
+            number: ticket.number,
+            yellow_sent: current && warned.yellow,
+            red_sent: current && warned.red,
+        })
+    }
 }
 
 /// Messages waiting for delivery to citizens.

@@ -6,8 +6,12 @@
 //! their futures. A reply that depends on a write is therefore never sent before the write is
 //! durable, and concurrent requests share one disk flush.
 
-mod sms;
+mod backup;
 mod bulk;
+mod index;
+mod sms;
+
+pub use backup::{BackupError, BackupSummary, restore, verify};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -19,13 +23,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    CallbackStore, ChatStore, ConversationStore, OutboxStore, RecordStore, StoreError, StoreFuture,
-    TicketStore, TokenStore,
+    CallbackStore, ChatStore, ConversationStore, DeadlineEntry, OutboxStore, RecordStore,
+    StoreError, StoreFuture, TicketStore, TokenStore,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
     ArticleFeedback, Channel, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage,
-    Ticket, TicketNumber,
+    Ticket, TicketNumber, TicketStatus,
 };
 pub use bulk::{Develop, RawTicket};
 
@@ -74,10 +78,16 @@ struct Trees {
     webhooks: sled::Tree,
     webhooks_due: sled::Tree,
     open311: sled::Tree,
+    /// Secondary indexes (see `index.rs`), written in the same transactions as their records.
+    ticket_index: sled::Tree,
+    deadlines: sled::Tree,
+    outbox_due: sled::Tree,
 }
 
 pub struct SledStore {
     trees: Trees,
+    /// The data folder the store was opened in.
+    dir: std::path::PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -107,8 +117,14 @@ impl SledStore {
             webhooks: open(WEBHOOKS)?,
             webhooks_due: open(WEBHOOKS_DUE)?,
             open311: open(OPEN311)?,
+            ticket_index: open(index::TICKET_INDEX)?,
+            deadlines: open(index::DEADLINES)?,
+            outbox_due: open(index::OUTBOX_DUE)?,
             db: db.clone(),
         };
+        if !trees.indexes_current()? {
+            trees.rebuild_indexes()?;
+        }
         let (sender, receiver) = mpsc::channel::<Job>();
         let writer_trees = trees.clone();
         let writer = std::thread::Builder::new()
@@ -117,6 +133,7 @@ impl SledStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(SledStore {
             trees,
+            dir: dir.to_path_buf(),
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
         })
@@ -132,6 +149,16 @@ impl SledStore {
             let _ = handle.join();
         }
         self.trees.db.flush().map(|_| ()).map_err(io_error)
+    }
+
+    /// The data folder the store was opened in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether writes are still accepted (false once [`close`](Self::close) began).
+    pub fn is_open(&self) -> bool {
+        self.jobs.lock().map(|j| j.is_some()).unwrap_or(false)
     }
 
     /// Queues `apply` on the writer; the future resolves with its value once it is durable.
@@ -202,11 +229,9 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
-fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
+fn abort_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
     match e {
-        sled::transaction::TransactionError::Abort(()) => {
-            StoreError::Io("transaction aborted".into())
-        }
+        sled::transaction::TransactionError::Abort(e) => e,
         sled::transaction::TransactionError::Storage(e) => io_error(e),
     }
 }
@@ -234,19 +259,29 @@ impl TicketStore for SledStore {
     fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket> {
         self.write(move |trees| {
             use sled::Transactional;
-            let result = (&trees.tickets, &trees.meta).transaction(|(tickets, meta)| {
-                let sequence = match meta.get(NEXT_TICKET_SEQUENCE)? {
-                    Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]))
-                        .max(TicketNumber::FIRST_SEQUENCE),
-                    None => TicketNumber::FIRST_SEQUENCE,
-                };
-                let stored = Ticket::open(TicketNumber::from_sequence(sequence), ticket.clone());
-                let bytes = encode(&stored)
-                    .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
-                tickets.insert(&ticket_key(stored.number), bytes)?;
-                meta.insert(NEXT_TICKET_SEQUENCE, &(sequence + 1).to_be_bytes())?;
-                Ok(stored)
-            });
+            let result = (
+                &trees.tickets,
+                &trees.meta,
+                &trees.ticket_index,
+                &trees.deadlines,
+            )
+                .transaction(|(tickets, meta, ticket_index, deadlines)| {
+                    let sequence = match meta.get(NEXT_TICKET_SEQUENCE)? {
+                        Some(bytes) => {
+                            u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]))
+                                .max(TicketNumber::FIRST_SEQUENCE)
+                        }
+                        None => TicketNumber::FIRST_SEQUENCE,
+                    };
+                    let stored =
+                        Ticket::open(TicketNumber::from_sequence(sequence), ticket.clone());
+                    let bytes = encode(&stored)
+                        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+                    tickets.insert(&ticket_key(stored.number), bytes)?;
+                    meta.insert(NEXT_TICKET_SEQUENCE, &(sequence + 1).to_be_bytes())?;
+                    index::index_ticket(ticket_index, deadlines, meta, &stored)?;
+                    Ok(stored)
+                });
             result.map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
                 sled::transaction::TransactionError::Storage(e) => io_error(e),
@@ -255,13 +290,7 @@ impl TicketStore for SledStore {
     }
 
     fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            trees
-                .tickets
-                .insert(ticket_key(ticket.number), encode(&ticket)?)
-                .map(|_| ())
-                .map_err(io_error)
-        })
+        self.save_with_outbox(ticket, Vec::new())
     }
 
     fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
@@ -290,7 +319,9 @@ impl TicketStore for SledStore {
     }
 
     fn count(&self) -> usize {
-        self.trees.tickets.len()
+        self.status_counts()
+            .map(|counts| counts.iter().map(|(_, n)| *n as usize).sum())
+            .unwrap_or(0)
     }
 
     fn scan(&self, keep: &mut dyn FnMut(&Ticket) -> bool) -> Result<Vec<Ticket>, StoreError> {
@@ -315,40 +346,92 @@ impl TicketStore for SledStore {
             let mut numbered = Vec::with_capacity(messages.len());
             for mut m in messages {
                 m.id = trees.db.generate_id().map_err(io_error)?;
-                numbered.push((m.id.to_be_bytes(), encode(&m)?));
+                let bytes = encode(&m)?;
+                numbered.push((m, bytes));
             }
             let ticket_bytes = encode(&ticket)?;
-            (&trees.tickets, &trees.outbox)
-                .transaction(|(tickets, outbox)| {
-                    tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
-                    for (key, bytes) in &numbered {
-                        outbox.insert(key, bytes.clone())?;
-                    }
-                    Ok(())
-                })
-                .map_err(transaction_error)
+            (
+                &trees.tickets,
+                &trees.outbox,
+                &trees.meta,
+                &trees.ticket_index,
+                &trees.deadlines,
+                &trees.outbox_due,
+            )
+                .transaction(
+                    |(tickets, outbox, meta, ticket_index, deadlines, outbox_due)| {
+                        tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
+                        index::index_ticket(ticket_index, deadlines, meta, &ticket)?;
+                        for (message, bytes) in &numbered {
+                            outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
+                            index::index_new_outbox(outbox_due, meta, message)?;
+                        }
+                        Ok(())
+                    },
+                )
+                .map_err(abort_error)
         })
+    }
+
+    fn by_deadline(&self, visit: &mut dyn FnMut(DeadlineEntry) -> bool) -> Result<(), StoreError> {
+        for item in self.trees.deadlines.iter() {
+            let (key, value) = item.map_err(io_error)?;
+            let entry =
+                index::decode_deadline_entry(&key, &value).ok_or_else(|| StoreError::Corrupt {
+                    tree: index::DEADLINES,
+                    message: "malformed deadline index key".into(),
+                })?;
+            if !visit(entry) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn status_counts(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
+        TicketStatus::ALL
+            .iter()
+            .map(|status| {
+                let bytes = self
+                    .trees
+                    .meta
+                    .get(index::status_counter_key(*status))
+                    .map_err(io_error)?;
+                Ok((*status, index::read_counter(bytes.as_deref())))
+            })
+            .collect()
     }
 }
 
 impl OutboxStore for SledStore {
     fn enqueue(&self, mut message: OutboxMessage) -> StoreFuture<'_, u64> {
         self.write(move |trees| {
+            use sled::Transactional;
             message.id = trees.db.generate_id().map_err(io_error)?;
-            trees
-                .outbox
-                .insert(message.id.to_be_bytes(), encode(&message)?)
-                .map_err(io_error)?;
+            let bytes = encode(&message)?;
+            (&trees.outbox, &trees.outbox_due, &trees.meta)
+                .transaction(|(outbox, due, meta)| {
+                    outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
+                    index::index_new_outbox(due, meta, &message)
+                })
+                .map_err(abort_error)?;
             Ok(message.id)
         })
     }
 
     fn due(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
         let mut out = Vec::new();
-        for item in self.trees.outbox.iter() {
-            let (_, bytes) = item.map_err(io_error)?;
+        let end = index::timed_key(now, u64::MAX);
+        for item in self.trees.outbox_due.range(..=end) {
+            let (key, _) = item.map_err(io_error)?;
+            let Some(id) = index::outbox_id_of(&key) else {
+                continue;
+            };
+            let Some(bytes) = self.trees.outbox.get(id.to_be_bytes()).map_err(io_error)? else {
+                continue;
+            };
             let m: OutboxMessage = decode(OUTBOX, &bytes)?;
-            if m.delivered_at.is_none() && m.next_attempt_at <= now {
+            if m.delivered_at.is_none() {
                 out.push(m);
                 if out.len() >= limit {
                     break;
@@ -364,22 +447,39 @@ impl OutboxStore for SledStore {
             let key = message.id.to_be_bytes();
             let bytes = encode(&message)?;
             let delivered = message.delivered_at.is_some();
-            (&trees.outbox, &trees.outbox_sent)
-                .transaction(|(outbox, sent)| {
+            (
+                &trees.outbox,
+                &trees.outbox_sent,
+                &trees.outbox_due,
+                &trees.meta,
+            )
+                .transaction(|(outbox, sent, due, meta)| {
+                    let previous: Option<OutboxMessage> = match outbox.get(key)? {
+                        Some(old) => Some(
+                            decode(OUTBOX, &old)
+                                .map_err(sled::transaction::ConflictableTransactionError::Abort)?,
+                        ),
+                        None => None,
+                    };
                     if delivered {
                         outbox.remove(&key)?;
                         sent.insert(&key, bytes.clone())?;
                     } else {
                         outbox.insert(&key, bytes.clone())?;
                     }
-                    Ok(())
+                    index::index_outbox_update(due, meta, previous.as_ref(), &message)
                 })
-                .map_err(transaction_error)
+                .map_err(abort_error)
         })
     }
 
     fn pending(&self) -> Result<usize, StoreError> {
-        Ok(self.trees.outbox.len())
+        let bytes = self
+            .trees
+            .meta
+            .get(index::OUTBOX_PENDING)
+            .map_err(io_error)?;
+        Ok(index::read_counter(bytes.as_deref()) as usize)
     }
 }
 
@@ -617,3 +717,5 @@ impl CallbackStore for SledStore {
         })
     }
 }
+#[cfg(test)]
+mod tests;

@@ -13,16 +13,8 @@ use super::TicketService;
 use crate::bots::Bots;
 use crate::calendar::Warning;
 use crate::clock;
+use crate::domain::Ticket;
 use crate::domain::lifecycle::{Actor, TicketAction};
-use crate::domain::{Ticket, TicketStatus};
-
-/// Statuses in which a unit still owes work against the deadline.
-fn is_running(status: TicketStatus) -> bool {
-    matches!(
-        status,
-        TicketStatus::Dispatched | TicketStatus::Signed | TicketStatus::InProgress
-    )
-}
 
 pub struct Scheduler {
     pub service: Arc<TicketService>,
@@ -33,7 +25,7 @@ pub struct Scheduler {
 impl Scheduler {
     /// Sends the warnings due at `now`; returns (yellow, red) counts.
     pub async fn tick(&self, now: Timestamp) -> (usize, usize) {
-        let candidates = match self.service.scan_running() {
+        let candidates = match self.service.warning_candidates(now) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "scheduler scan failed");
@@ -94,8 +86,38 @@ impl Scheduler {
 }
 
 impl TicketService {
-    pub(super) fn scan_running(&self) -> Result<Vec<Ticket>, super::ServiceError> {
-        Ok(self.tickets().scan(&mut |t| is_running(t.status))?)
+    /// Running tickets that may owe a warning at `now`, read from the deadline index: entries
+    /// whose warnings already went out are skipped without loading the ticket, and the walk stops
+    /// once deadlines are too far off for a yellow warning.
+    pub(super) fn warning_candidates(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<Ticket>, super::ServiceError> {
+        // A yellow moment is at most a day earlier than that of an earlier deadline (both fall on
+        // the same previous working day), so once one lies a day past `now`, all later ones do.
+        let horizon = now + jiff::SignedDuration::from_hours(24);
+        let mut numbers = Vec::new();
+        self.tickets().by_deadline(&mut |entry| {
+            if self.calendar().yellow_warning(entry.deadline) > horizon {
+                return false;
+            }
+            let owed = match self.calendar().warning(now, entry.deadline) {
+                Warning::Red => !entry.red_sent,
+                Warning::Yellow => !entry.yellow_sent,
+                Warning::Clear => false,
+            };
+            if owed {
+                numbers.push(entry.number);
+            }
+            true
+        })?;
+        let mut tickets = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            if let Some(ticket) = self.tickets().get(number)? {
+                tickets.push(ticket);
+            }
+        }
+        Ok(tickets)
     }
 
     /// Records a warning (催办 or 督办) by the system and marks it sent for `deadline`.

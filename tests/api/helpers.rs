@@ -21,6 +21,9 @@ pub fn test_settings() -> Settings {
     settings.server.listen = "127.0.0.1:0".parse().unwrap();
     settings.knowledge.dir = repo().join("knowledge");
     settings.bots.dir = repo().join("bots");
+    // Tests not about rate limits send many messages in one session; tests/api/limits.rs sets
+    // its own limits.
+    settings.limits.per_sender_per_minute = 0;
     settings
 }
 
@@ -168,21 +171,55 @@ pub fn hotline_command(data: &Path) -> Command {
 }
 
 pub fn start_server(data: &Path) -> ServerProcess {
+    start_server_with_env(data, &[])
+}
+
+/// The real binary with extra environment (settings overrides such as `HOTLINE__LIMITS__…`).
+///
+/// sled releases its file lock a moment after a store in *this* test process is closed (its
+/// background threads let go of the file last), so a start that finds the store locked right
+/// after such a close is retried for a few seconds. A process that exits releases it at once.
+pub fn start_server_with_env(data: &Path, env: &[(&str, &str)]) -> ServerProcess {
+    for _ in 0..20 {
+        match try_start_server(data, env) {
+            Ok(server) => return server,
+            Err(log) if log.contains("in use by another hotline process") => {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(log) => panic!("the server did not start; its log ends:\n{log}"),
+        }
+    }
+    panic!("the store in {} stayed locked", data.display());
+}
+
+fn try_start_server(data: &Path, env: &[(&str, &str)]) -> Result<ServerProcess, String> {
+    // The server's log goes to a file beside the store, so a failed start can say why.
+    let log_path = data.join("server-stderr.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .unwrap();
     let mut child = hotline_command(data)
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("hotline listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    ServerProcess { child, base }
+    let Some(base) = line.trim().strip_prefix("hotline listening on ") else {
+        let _ = child.wait();
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        return Err(lines[lines.len().saturating_sub(15)..].join("\n"));
+    };
+    Ok(ServerProcess {
+        base: base.to_string(),
+        child,
+    })
 }
 
 impl ServerProcess {

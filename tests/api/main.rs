@@ -5,6 +5,7 @@ mod fake_telegram;
 mod helpers;
 mod receiver;
 
+mod backup;
 mod bad_input;
 mod browser;
 mod callback;
@@ -17,9 +18,14 @@ mod fake_sms;
 mod governance;
 mod kb;
 mod open311;
+
+mod crash;
+mod kb;
+mod limits;
+mod observe;
 mod process;
-mod telegram;
 mod sms;
+mod telegram;
 mod tickets;
 mod transcripts;
 mod web;

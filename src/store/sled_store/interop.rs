@@ -126,7 +126,8 @@ impl WebhookStore for SledStore {
             let mut outbox_rows = Vec::with_capacity(messages.len());
             for mut m in messages {
                 m.id = trees.db.generate_id().map_err(io_error)?;
-                outbox_rows.push((m.id.to_be_bytes(), encode(&m)?));
+                let bytes = encode(&m)?;
+                outbox_rows.push((m, bytes));
             }
             let webhook_rows = number_webhooks(trees, webhooks)?;
             let ticket_bytes = encode(&ticket)?;
@@ -135,18 +136,35 @@ impl WebhookStore for SledStore {
                 &trees.outbox,
                 &trees.webhooks,
                 &trees.webhooks_due,
+                &trees.meta,
+                &trees.ticket_index,
+                &trees.deadlines,
+                &trees.outbox_due,
             )
-                .transaction(|(tickets, outbox, webhooks, due)| {
-                    tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
-                    for (key, bytes) in &outbox_rows {
-                        outbox.insert(key, bytes.clone())?;
-                    }
-                    for (key, id, bytes) in &webhook_rows {
-                        webhooks.insert(key.as_slice(), bytes.clone())?;
-                        due.insert(id, key.clone())?;
-                    }
-                    Ok(())
-                })
+                .transaction(
+                    |(
+                        tickets,
+                        outbox,
+                        webhooks,
+                        due,
+                        meta,
+                        ticket_index,
+                        deadlines,
+                        outbox_due,
+                    )| {
+                        tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
+                        super::index::index_ticket(ticket_index, deadlines, meta, &ticket)?;
+                        for (message, bytes) in &outbox_rows {
+                            outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
+                            super::index::index_new_outbox(outbox_due, meta, message)?;
+                        }
+                        for (key, id, bytes) in &webhook_rows {
+                            webhooks.insert(key.as_slice(), bytes.clone())?;
+                            due.insert(id, key.clone())?;
+                        }
+                        Ok(())
+                    },
+                )
                 .map_err(transaction_error)
         })
     }
