@@ -53,11 +53,10 @@ enum Command {
     /// Access tokens for operators and admins.
     #[command(subcommand)]
     Tokens(cli::TokensCommand),
-    /// Reports: the rates (考评) per unit, district or category.
+    /// Reports: the rates (考评) per unit, district or category; the daily, weekly and monthly
+    /// analysis report as one HTML file, with Markdown and CSV.
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
-    /// The analysis report (daily, weekly, monthly) as one HTML file, with Markdown and CSV.
-    Report(hotline::governance::cli::ReportArgs),
     /// Demo data: `demo seed` fills a store with realistic synthetic tickets.
     #[command(subcommand)]
     Demo(hotline::governance::cli::DemoCommand),
@@ -97,7 +96,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat => cli::chat(&settings, &paths),
         Command::Tokens(command) => cli::tokens(command, &paths),
         Command::Report(command) => cli::report::report(command, &settings, &paths),
-        Command::Report(args) => hotline::governance::cli::report(args, &settings, &paths),
         Command::Demo(command) => hotline::governance::cli::demo(command, &settings, &paths),
         Command::Backup(args) => ops_cli::backup(args, &paths),
         Command::Restore(args) => ops_cli::restore(args, &paths),

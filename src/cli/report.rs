@@ -1,4 +1,5 @@
-//! `hotline report rates`: the rates (考评) from the store, as a table or CSV.
+//! `hotline report rates`: the rates (考评) from the store, as a table or CSV; and
+//! `hotline report daily|weekly|monthly`: the analysis report (see `governance`).
 
 use std::process::ExitCode;
 
@@ -27,6 +28,12 @@ pub enum ReportCommand {
         #[arg(long)]
         csv: bool,
     },
+    /// The daily analysis report as one HTML file (with Markdown and CSV if asked).
+    Daily(hotline::governance::cli::ReportFiles),
+    /// The weekly analysis report: `hotline report weekly --out report.html`.
+    Weekly(hotline::governance::cli::ReportFiles),
+    /// The monthly analysis report.
+    Monthly(hotline::governance::cli::ReportFiles),
 }
 
 pub fn report(
@@ -34,7 +41,16 @@ pub fn report(
     settings: &Settings,
     paths: &Paths,
 ) -> anyhow::Result<ExitCode> {
-    let ReportCommand::Rates { from, to, by, csv } = command;
+    use hotline::governance::cli::ReportArgs;
+    use hotline::governance::report::PeriodKind;
+    let analysis =
+        |kind, files| hotline::governance::cli::report(ReportArgs { kind, files }, settings, paths);
+    let (from, to, by, csv) = match command {
+        ReportCommand::Rates { from, to, by, csv } => (from, to, by, csv),
+        ReportCommand::Daily(files) => return analysis(PeriodKind::Daily, files),
+        ReportCommand::Weekly(files) => return analysis(PeriodKind::Weekly, files),
+        ReportCommand::Monthly(files) => return analysis(PeriodKind::Monthly, files),
+    };
     let period = Period::parse(&from, &to)?;
     let by = GroupBy::parse(&by).unwrap_or_default();
     let units = Units::load(&paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;

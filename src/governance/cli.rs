@@ -15,11 +15,14 @@ use crate::app::{Paths, open_store};
 use crate::clock;
 use crate::config::Settings;
 
-#[derive(clap::Args)]
+/// Which analysis report, and where its files go.
 pub struct ReportArgs {
-    /// daily, weekly or monthly.
-    #[arg(value_enum)]
     pub kind: PeriodKind,
+    pub files: ReportFiles,
+}
+
+#[derive(clap::Args)]
+pub struct ReportFiles {
     /// The HTML report to write (one self-contained file).
     #[arg(long)]
     pub out: PathBuf,
@@ -68,7 +71,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 pub fn report(args: ReportArgs, settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
     let analysis = Analysis::load(settings, &paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = open_store(&paths.data)?;
-    let period = match args.date {
+    let period = match args.files.date {
         Some(d) => Period::containing(args.kind, d),
         None => Period::last_complete(args.kind, clock::today()),
     };
@@ -76,11 +79,11 @@ pub fn report(args: ReportArgs, settings: &Settings, paths: &Paths) -> anyhow::R
     let report = analysis
         .report(&store, period)
         .context("failed to compute the report")?;
-    write_atomically(&args.out, &render::html(&report)?)?;
-    if let Some(md) = &args.md {
+    write_atomically(&args.files.out, &render::html(&report)?)?;
+    if let Some(md) = &args.files.md {
         write_atomically(md, &render::markdown(&report)?)?;
     }
-    if let Some(csv) = &args.csv {
+    if let Some(csv) = &args.files.csv {
         write_atomically(csv, &render::csv(&report)?)?;
     }
     eprintln!(
@@ -91,7 +94,7 @@ pub fn report(args: ReportArgs, settings: &Settings, paths: &Paths) -> anyhow::R
         report.total,
         report.hotspots.len(),
         report.gaps.len(),
-        args.out.display(),
+        args.files.out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

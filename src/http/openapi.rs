@@ -31,7 +31,7 @@ mod tests {
     use super::OPENAPI_YAML;
 
     /// The files that register routes: the router and the pages merged into it.
-    const ROUTER_SOURCES: [&str; 4] = [
+    const ROUTER_SOURCES: [&str; 5] = [
         include_str!("mod.rs"),
         include_str!("web.rs"),
         include_str!("web/console.rs"),

@@ -13,7 +13,7 @@ pub use sled_store::SledStore;
 pub use sled_store::{
     BackupError, BackupSummary, restore as restore_backup, verify as verify_backup,
 };
-pub use sled_store::{Develop, RawTicket, SledStore};
+pub use sled_store::{Develop, RawTicket};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,

@@ -229,6 +229,15 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+fn transaction_error(e: sled::transaction::TransactionError<()>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(()) => {
+            StoreError::Io("transaction aborted".into())
+        }
+        sled::transaction::TransactionError::Storage(e) => io_error(e),
+    }
+}
+
 fn abort_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
     match e {
         sled::transaction::TransactionError::Abort(e) => e,

@@ -20,7 +20,6 @@ mod kb;
 mod open311;
 
 mod crash;
-mod kb;
 mod limits;
 mod observe;
 mod process;

@@ -165,7 +165,7 @@ impl WebhookStore for SledStore {
                         Ok(())
                     },
                 )
-                .map_err(transaction_error)
+                .map_err(super::abort_error)
         })
     }
 }
