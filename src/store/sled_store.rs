@@ -97,11 +97,7 @@ impl SledStore {
     /// process holds it.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
-        let db = sled::Config::new()
-            .path(dir.join("sled"))
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| open_error(dir, e))?;
+        let db = open_db(dir)?;
         let open = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             tickets: open(TICKETS)?,
@@ -211,6 +207,29 @@ fn run_writer(trees: Trees, jobs: mpsc::Receiver<Job>) {
         }
         for complete in completions {
             complete(flushed.clone());
+        }
+    }
+}
+
+/// How long `open` waits for a lock that is being released: sled's background threads let go of
+/// the file lock a moment after the last handle in this process is dropped, so a store closed
+/// and reopened in one process (a restart in place, `hotline restore` then serve) would otherwise
+/// fail now and then. Another process holding the store still fails, after this wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(dir.join("sled"))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| open_error(dir, e));
+        match opened {
+            Err(StoreError::Locked { .. }) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }
