@@ -9,6 +9,7 @@ mod backup;
 mod bad_input;
 mod browser;
 mod callback;
+mod callback_channels;
 mod callback_schedule;
 mod channel_api;
 mod channels;

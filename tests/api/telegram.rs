@@ -14,10 +14,10 @@ use crate::fake_telegram::{Call, FakeBotApi};
 use crate::helpers::{TestApp, create_token, repo, spawn_app_in, test_settings};
 
 const TOKEN: &str = "123456:TEST-token";
-const SECRET: &str = "test_secret-42";
-const CITIZEN: i64 = 7001;
+pub(crate) const SECRET: &str = "test_secret-42";
+pub(crate) const CITIZEN: i64 = 7001;
 
-fn settings(fake: &FakeBotApi, mode: TelegramMode) -> Settings {
+pub(crate) fn settings(fake: &FakeBotApi, mode: TelegramMode) -> Settings {
     let mut settings = test_settings();
     let t = &mut settings.telegram;
     t.enabled = true;
@@ -63,7 +63,7 @@ fn message(update_id: i64, chat: i64, extra: Value) -> Value {
     json!({ "update_id": update_id, "message": message })
 }
 
-fn text(update_id: i64, chat: i64, text: &str) -> Value {
+pub(crate) fn text(update_id: i64, chat: i64, text: &str) -> Value {
     message(update_id, chat, json!({ "text": text }))
 }
 
@@ -75,7 +75,7 @@ fn contact(update_id: i64, chat: i64, phone: &str, owner: i64) -> Value {
     )
 }
 
-fn press(update_id: i64, chat: i64, data: &str) -> Value {
+pub(crate) fn press(update_id: i64, chat: i64, data: &str) -> Value {
     json!({
         "update_id": update_id,
         "callback_query": {
@@ -108,14 +108,14 @@ async fn post(
 }
 
 /// Delivers an update as Telegram would; returns the sendMessage calls it caused.
-async fn deliver(app: &TestApp, fake: &FakeBotApi, update: Value) -> Vec<Call> {
+pub(crate) async fn deliver(app: &TestApp, fake: &FakeBotApi, update: Value) -> Vec<Call> {
     let before = fake.calls_to("sendMessage").len();
     let response = post(app, Some(SECRET), update.to_string()).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     fake.calls_to("sendMessage")[before..].to_vec()
 }
 
-fn texts(calls: &[Call]) -> String {
+pub(crate) fn texts(calls: &[Call]) -> String {
     calls
         .iter()
         .filter_map(|c| c.params["text"].as_str())
@@ -124,7 +124,7 @@ fn texts(calls: &[Call]) -> String {
 }
 
 /// The callback_data of the inline button labelled `label` in the calls.
-fn button(calls: &[Call], label: &str) -> String {
+pub(crate) fn button(calls: &[Call], label: &str) -> String {
     calls
         .iter()
         .filter_map(|c| c.params["reply_markup"]["inline_keyboard"].as_array())

@@ -23,13 +23,13 @@ use crate::helpers::{TestApp, create_token, hotline_command, repo, spawn_app_in,
 const PUBLIC_URL: &str = "https://12345.example.gov.cn/gateway";
 const WEB_URL: &str = "https://12345.example.gov.cn/";
 const ALIYUN_TOKEN: &str = "uplink-token-for-tests";
-const CITIZEN: &str = "+8613800138000";
+pub(crate) const CITIZEN: &str = "+8613800138000";
 
 mod inbound;
 mod replies;
 mod verify;
 
-fn sms_settings(fake: &FakeSms) -> Settings {
+pub(crate) fn sms_settings(fake: &FakeSms) -> Settings {
     let mut settings = test_settings();
     settings.sms.public_url = PUBLIC_URL.into();
     settings.sms.web_url = WEB_URL.into();
@@ -81,7 +81,7 @@ async fn post_twilio(
 }
 
 /// A citizen's text as Twilio delivers it through the proxy.
-async fn text(app: &TestApp, from: &str, sid: &str, body: &str) -> reqwest::Response {
+pub(crate) async fn text(app: &TestApp, from: &str, sid: &str, body: &str) -> reqwest::Response {
     let url = format!("{PUBLIC_URL}/hooks/sms/twilio");
     let response = post_twilio(app, &twilio_params(from, sid, body), &url, AUTH_TOKEN).await;
     assert_eq!(response.status(), 200, "texting {body:?}");
@@ -112,7 +112,7 @@ async fn error_code(response: reqwest::Response, status: u16) -> String {
     body["code"].as_str().unwrap().to_string()
 }
 
-fn joined(sent: &[crate::fake_sms::Sent]) -> String {
+pub(crate) fn joined(sent: &[crate::fake_sms::Sent]) -> String {
     sent.iter()
         .map(|s| s.body.as_str())
         .collect::<Vec<_>>()
