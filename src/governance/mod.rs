@@ -27,7 +27,7 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, RateSettings, Settings};
 use crate::domain::TicketNumber;
 use crate::store::{SledStore, StoreError};
 use crate::units::Units;
@@ -57,6 +57,8 @@ pub struct Analysis {
     pub hotspots: HotspotSettings,
     pub city: String,
     pub terms: KeyTerms,
+    /// The weights of the rates (`[rates]`), for the report's 三率与单位排名.
+    pub rates: RateSettings,
 }
 
 impl Analysis {
@@ -67,12 +69,14 @@ impl Analysis {
             hotspots: settings.hotspots.clone(),
             city: settings.city.name.clone(),
             terms: KeyTerms::default(),
+            rates: settings.rates.clone(),
         })
     }
 
     /// The report of `period` from the tickets in `store`.
     pub fn report(&self, store: &SledStore, period: Period) -> Result<Report, GovernanceError> {
         let feedback = store.all_feedback()?;
+        let unit_rates = unit_rates(store, period, &self.rates)?;
         let inputs = ReportInputs {
             period,
             city: &self.city,
@@ -80,10 +84,44 @@ impl Analysis {
             hotspots: &self.hotspots,
             feedback: &feedback,
             terms: &self.terms,
+            unit_rates: Some(&unit_rates),
         };
         let facts = scan_parallel(store, &self.topics, inputs.scan_from(), inputs.scan_until())?;
         Ok(report::build(&inputs, facts))
     }
+}
+
+/// The per-unit rates ([`crate::rates`]) of the tickets received in `period`, as of its end (so
+/// the same store gives the same figures whenever the report is made). Reads only the period's
+/// range of numbers, one ticket at a time, keeping nothing but the counts.
+pub fn unit_rates(
+    store: &SledStore,
+    period: Period,
+    settings: &RateSettings,
+) -> Result<crate::rates::RateReport, GovernanceError> {
+    let scope = crate::rates::Period {
+        from: period.first,
+        to: period.last,
+    };
+    let mut tally =
+        crate::rates::Tally::new(scope, crate::rates::GroupBy::Unit, settings, period.end());
+    if let Some(start) = first_ticket_since(store, period.start())? {
+        let stop = period.end() + SignedDuration::from_hours(1);
+        for raw in store.raw_tickets_from(start) {
+            let raw = raw?;
+            let ticket: crate::domain::Ticket =
+                serde_json::from_slice(raw.bytes()).map_err(|e| GovernanceError::Corrupt {
+                    number: raw.number,
+                    message: e.to_string(),
+                })?;
+            if ticket.details.created_at >= stop {
+                break;
+            }
+            tally.add(&ticket);
+        }
+    }
+    // The knowledge base's answers only feed 直接答复率, which the unit rows do not show.
+    Ok(tally.finish(0))
 }
 
 #[derive(Deserialize)]

@@ -335,3 +335,62 @@ fn the_table_and_the_csv_show_the_same_figures() {
     assert!(lines[3].starts_with("合计,合计,6,6,5,0.8000"), "{csv}");
     assert!(lines[3].ends_with(",0.7500"), "{csv}");
 }
+
+/// The analysis report's 三率与单位排名 shows, per unit, exactly what this module computes for the
+/// same tickets (the report's period, as of its end), read from a real store on disk.
+#[tokio::test]
+async fn the_analysis_report_shows_the_rates_this_module_computes() {
+    use crate::governance::report::{self, PeriodKind, ReportInputs};
+    use crate::store::TicketStore;
+
+    let (tickets, _) = fixture();
+    let settings = RateSettings::default();
+    let week = report::Period::containing(PeriodKind::Weekly, jiff::civil::date(2026, 11, 4));
+    let expected = compute(&tickets, 0, period(), GroupBy::Unit, &settings, week.end());
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SledStore::open(dir.path()).unwrap();
+    for t in &tickets {
+        store.save(t.clone()).await.unwrap();
+    }
+    let from_store = crate::governance::unit_rates(&store, week, &settings).unwrap();
+    assert_eq!(from_store.rows, expected.rows);
+
+    let topics = crate::governance::matter::Topics::new(vec![]).unwrap();
+    let units = crate::units::Units::default();
+    let hotspots = crate::governance::HotspotSettings::default();
+    let terms = crate::governance::gaps::KeyTerms::default();
+    let inputs = ReportInputs {
+        period: week,
+        city: "深圳",
+        units: &units,
+        hotspots: &hotspots,
+        feedback: &[],
+        terms: &terms,
+        unit_rates: Some(&from_store),
+    };
+    let facts = tickets
+        .iter()
+        .map(|t| crate::governance::facts::from_ticket(t, &topics));
+    let built = report::build(&inputs, facts);
+    assert!(!built.rates.interim);
+    assert_eq!(built.rates.rows.len(), 2);
+    for u in &built.rates.rows {
+        let row = expected.rows.iter().find(|r| r.group == u.unit).unwrap();
+        assert!(row.counts.evaluated > 0, "{} has evaluated tickets", u.unit);
+        assert_eq!(u.responded, row.response_rate, "{}", u.unit);
+        assert_eq!(u.resolved, row.solved_rate, "{}", u.unit);
+        assert_eq!(u.satisfied, row.satisfied_rate, "{}", u.unit);
+        assert_eq!(u.score, row.score, "{}", u.unit);
+        assert!(u.score.is_some());
+    }
+    // Ranked by score, best first.
+    let scores: Vec<f64> = built.rates.rows.iter().filter_map(|u| u.score).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // The rendering shows the figures, and no placeholder.
+    let md = report::render::markdown(&built).unwrap();
+    assert!(!md.contains("待接入"), "{md}");
+    let a = built.rates.rows.iter().find(|u| u.unit == A).unwrap();
+    let shown = format!("{:.1}%", a.responded.unwrap() * 100.0);
+    assert!(md.contains(&shown), "{shown} in {md}");
+}

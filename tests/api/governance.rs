@@ -205,7 +205,27 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
         "{:#?}",
         first.hotspots
     );
-    assert!(first.rates.interim && !first.rates.rows.is_empty());
+    // The rates are wired (issue #7): each unit's figures are the rates module's for the period.
+    assert!(!first.rates.interim && !first.rates.rows.is_empty());
+    {
+        let store = reopen(a.path());
+        let expected = hotline::governance::unit_rates(&store, period, &analysis.rates).unwrap();
+        store.close().unwrap();
+        for u in &first.rates.rows {
+            let row = expected.rows.iter().find(|r| r.group == u.unit).unwrap();
+            assert_eq!(
+                (u.responded, u.resolved, u.satisfied, u.score),
+                (
+                    row.response_rate,
+                    row.solved_rate,
+                    row.satisfied_rate,
+                    row.score
+                ),
+                "{}",
+                u.unit
+            );
+        }
+    }
     assert!(first.overdue.open + first.overdue.answered_late > 0);
     assert!(!first.gaps.is_empty());
     assert!(first.top_matters.iter().any(|m| m.matter == "停水"));

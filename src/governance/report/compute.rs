@@ -14,6 +14,7 @@ use crate::governance::facts::TicketFacts;
 use crate::governance::gaps::{Consultation, KeyTerms, knowledge_gaps};
 use crate::governance::hotspot::{Detector, HotspotSettings, Outcome};
 use crate::governance::matter::OTHER;
+use crate::rates::RateReport;
 use crate::units::Units;
 
 /// Everything a report needs besides the tickets.
@@ -24,6 +25,9 @@ pub struct ReportInputs<'a> {
     pub hotspots: &'a HotspotSettings,
     pub feedback: &'a [(String, ArticleFeedback)],
     pub terms: &'a KeyTerms,
+    /// The per-unit rates of the period ([`crate::rates`], grouped by unit, as of the period's
+    /// end); `None` leaves them out and the ranking interim.
+    pub unit_rates: Option<&'a RateReport>,
 }
 
 impl ReportInputs<'_> {
@@ -212,7 +216,7 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
         by_district: counts(by_district, total),
         volume_labels: buckets.iter().map(|(label, _, _)| label.clone()).collect(),
         volume,
-        rates: rates(units, inputs.units),
+        rates: rates(units, inputs.units, inputs.unit_rates),
         overdue: overdue(
             open_overdue,
             overdue_open_count,
@@ -259,23 +263,32 @@ fn unit_name(units: &Units, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-fn rates(tallies: BTreeMap<String, UnitTally>, units: &Units) -> RatesSection {
-    RatesSection::ranked(
-        tallies
-            .into_iter()
-            .map(|(unit, t)| UnitRates {
+fn rates(
+    tallies: BTreeMap<String, UnitTally>,
+    units: &Units,
+    unit_rates: Option<&RateReport>,
+) -> RatesSection {
+    let rows = tallies
+        .into_iter()
+        .map(|(unit, t)| {
+            let row = unit_rates.and_then(|r| r.rows.iter().find(|row| row.group == unit));
+            UnitRates {
                 name: unit_name(units, &unit),
-                unit,
                 tickets: t.tickets,
                 answered: t.answered,
                 overdue: t.overdue,
-                responded: None,
-                resolved: None,
-                satisfied: None,
-                score: None,
-            })
-            .collect(),
-    )
+                responded: row.and_then(|r| r.response_rate),
+                resolved: row.and_then(|r| r.solved_rate),
+                satisfied: row.and_then(|r| r.satisfied_rate),
+                score: row.and_then(|r| r.score),
+                unit,
+            }
+        })
+        .collect();
+    match unit_rates {
+        Some(_) => RatesSection::by_score(rows),
+        None => RatesSection::ranked(rows),
+    }
 }
 
 fn overdue(

@@ -26,10 +26,9 @@ pub struct Count {
 
 /// One unit's row in "the three rates and a ranking of units" (三率与单位排名).
 ///
-/// The rates themselves (响应率, 解决率, 满意率 and the weighted score) come from the callback
-/// survey (issue #7), which owns their formulas: until it is wired in they are `None` and the
-/// ranking goes by what can be counted directly here. Whoever wires the rates fills `responded`,
-/// `resolved`, `satisfied` and `score` (fractions 0–1) and sets [`RatesSection::interim`] false.
+/// The rates themselves (响应率, 解决率, 满意率 as fractions 0–1, and the weighted 综合得分 0–100)
+/// come from [`crate::rates`] (issue #7), which owns their formulas; a rate is `None` when the
+/// unit had no evaluated (回访) ticket in the period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitRates {
     pub unit: String,
@@ -51,7 +50,7 @@ pub struct UnitRates {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RatesSection {
     pub rows: Vec<UnitRates>,
-    /// True while the rates are not wired: the ranking goes by fewest overdue, then most answered.
+    /// True when no rates were given: the ranking goes by fewest overdue, then most answered.
     pub interim: bool,
 }
 
@@ -67,19 +66,41 @@ impl RatesSection {
                     .then(a.unit.cmp(&b.unit))
             });
         } else {
-            rows.sort_by(|a, b| {
-                overdue_share(a)
-                    .partial_cmp(&overdue_share(b))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(b.answered.cmp(&a.answered))
-                    .then(a.unit.cmp(&b.unit))
-            });
+            rows.sort_by(interim_order);
         }
         RatesSection {
             rows,
             interim: !scored,
         }
     }
+}
+
+impl RatesSection {
+    /// Ranks `rows` by score, best first (the rates are wired, so not interim); units without a
+    /// score (nothing evaluated in the period) come last, in the interim order among themselves.
+    pub fn by_score(mut rows: Vec<UnitRates>) -> RatesSection {
+        rows.sort_by(|a, b| match (a.score, b.score) {
+            (Some(x), Some(y)) => y
+                .partial_cmp(&x)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.unit.cmp(&b.unit)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => interim_order(a, b),
+        });
+        RatesSection {
+            rows,
+            interim: false,
+        }
+    }
+}
+
+fn interim_order(a: &UnitRates, b: &UnitRates) -> std::cmp::Ordering {
+    overdue_share(a)
+        .partial_cmp(&overdue_share(b))
+        .unwrap_or(std::cmp::Ordering::Equal)
+        .then(b.answered.cmp(&a.answered))
+        .then(a.unit.cmp(&b.unit))
 }
 
 fn overdue_share(r: &UnitRates) -> f64 {

@@ -132,7 +132,7 @@ fn environment() -> Result<Environment<'static>, RenderError> {
     });
     env.add_filter("rate", |v: Option<f64>| match v {
         Some(v) => format!("{:.1}%", v * 100.0),
-        None => "待接入".to_string(),
+        None => "—".to_string(),
     });
     Ok(env)
 }

@@ -23,7 +23,7 @@
       body.append(tr);
     }
   }
-  const pct = (v) => (v === null || v === undefined ? "待接入" : (v * 100).toFixed(1) + "%");
+  const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%");
   const change = (v) => (v === null || v === undefined ? "—" : (v > 0 ? "+" : "") + v.toFixed(1) + "%");
 
   function status(message) { $("status").textContent = message || ""; }
