@@ -34,7 +34,7 @@ use super::error::ApiError;
 use crate::config::Settings;
 
 const INDEX_HTML: &str = include_str!("web/index.html");
-const CHAT_CSS: &str = include_str!("web/chat.css");
+const CHAT_CSS: &str = concat!(include_str!("web/base.css"), include_str!("web/chat.css"));
 const CHAT_JS: &str = include_str!("web/chat.js");
 const WIDGET_JS: &str = include_str!("web/widget.js");
 const ICON_SVG: &str = include_str!("web/icon.svg");

@@ -23,7 +23,10 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 
 const CONSOLE_HTML: &str = include_str!("console/index.html");
-const CONSOLE_CSS: &str = include_str!("console/console.css");
+const CONSOLE_CSS: &str = concat!(
+    include_str!("base.css"),
+    include_str!("console/console.css")
+);
 const CONSOLE_JS: &str = include_str!("console/console.js");
 const DETAIL_JS: &str = include_str!("console/detail.js");
 
