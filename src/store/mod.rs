@@ -231,11 +231,13 @@ pub trait WebhookStore: Send + Sync {
 /// What an Open311 request adds to its ticket (its service, coordinates, who posted it), by
 /// ticket number.
 pub trait Open311Store: Send + Sync {
-    fn put_open311(
+    /// Gives the ticket its number and stores it, its indexes and its Open311 record in one
+    /// transaction, durably: there is never one without the other.
+    fn create_open311(
         &self,
-        number: TicketNumber,
+        ticket: NewTicket,
         record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, ()>;
+    ) -> StoreFuture<'_, Ticket>;
     fn open311(
         &self,
         number: TicketNumber,

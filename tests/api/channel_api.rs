@@ -2,11 +2,10 @@
 //! gets the replies in the response, and receives the unit's later answer as a signed webhook
 //! (or pulls it). Retries are answered once; each integrator has its own rate limit.
 
-use hotline::app::{Application, Paths};
 use hotline::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{create_token, test_settings};
+use crate::helpers::{create_token, spawn_app_with_config, test_settings, unit_act};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const TIP: &str = "南山区滨河小区3栋楼下的烧烤店每天营业到凌晨两点，昨晚11点还在吵，根本睡不着，请派人管一下，我电话13812345678";
@@ -75,18 +74,9 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     .unwrap();
     let number = confirmed["ticket"]["number"].as_str().unwrap().to_string();
 
-    for (action, body) in [
-        ("sign", None),
-        ("reply", Some(json!({"text": "已责令烧烤店22点后停止营业"}))),
-    ] {
-        let mut request = client
-            .post(format!("{base}/api/units/tickets/{number}/{action}"))
-            .bearer_auth(&unit);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        assert_eq!(request.send().await.unwrap().status(), 200, "{action}");
-    }
+    unit_act(&client, &base, &unit, &number, "sign", json!({})).await;
+    let reply = json!({"text": "已责令烧烤店22点后停止营业"});
+    unit_act(&client, &base, &unit, &number, "reply", reply).await;
 
     let arrivals = receiver.wait_for(1, 20).await;
     let pushed = arrivals[0].json();
@@ -147,28 +137,6 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     receiver.stop().await;
 }
 
-/// The in-process server with `config` (a test's own config directory).
-async fn spawn_with(
-    data: &std::path::Path,
-    config: &std::path::Path,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let app = Application::build(
-        test_settings(),
-        &Paths {
-            data: data.to_path_buf(),
-            config: config.to_path_buf(),
-        },
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    (base, stop)
-}
-
 #[tokio::test]
 async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_holds() {
     let config = config_dir(&[(
@@ -178,8 +146,8 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     let data = tempfile::tempdir().unwrap();
     let key = create_token(data.path(), Role::Integrator("city-app".into())).await;
     let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
-    let (base, stop) = spawn_with(data.path(), config.path()).await;
-    let client = reqwest::Client::new();
+    let app = spawn_app_with_config(data, test_settings(), config.path()).await;
+    let (client, base) = (app.client.clone(), app.base.clone());
     let message = json!({"user": "u-1", "message_id": "m1", "text": "身份证丢了怎么补办"});
 
     let first: Value = post(&client, &base, &key, &message)
@@ -262,7 +230,23 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     assert_eq!(over.status(), 429);
     assert!(over.headers().contains_key("retry-after"));
     assert_eq!(code(over).await.1, "rate_limited");
-    let _ = stop.send(());
+
+    // Pulls have a quota of their own (the one read above was the first): polling never starves
+    // posting, and is limited all the same.
+    let pull = || {
+        client
+            .get(format!("{base}/api/channel/v1/users/u-1/messages"))
+            .bearer_auth(&key)
+            .send()
+    };
+    assert_eq!(pull().await.unwrap().status(), 200);
+    assert_eq!(pull().await.unwrap().status(), 200);
+    let over = pull().await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    let (_, refused) = code(over).await;
+    assert_eq!(refused, "rate_limited");
+    app.stop().await;
 }
 
 #[test]

@@ -344,6 +344,11 @@ async fn errors_come_in_the_spec_format_and_store_nothing() {
         "{description}"
     );
 
+    let mut bad_media = noise_request(&o.key);
+    bad_media.push(("media_url", "javascript:alert(1)"));
+    let description = errors_json(o.post("requests.json", &bad_media).await, 400).await;
+    assert!(description.contains("media_url"), "{description}");
+
     let mut elsewhere = noise_request(&o.key);
     elsewhere.push(("jurisdiction_id", "another.city.example"));
     errors_json(o.post("requests.json", &elsewhere).await, 404).await;
@@ -381,5 +386,52 @@ async fn a_report_keeps_its_description_and_requester_out_of_public_reads() {
         "a 举报 is confidential: {read}"
     );
     assert_no_personal_data(&read.to_string());
+    o.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_media_url_is_kept_and_echoed_in_json_and_xml_but_not_for_a_report() {
+    let o = open311_app().await;
+    let photo = "https://img.example.org/noise/42.jpg?size=large&v=2";
+    let mut form = noise_request(&o.key);
+    form.push(("media_url", photo));
+    let created: Value = o.post("requests.json", &form).await.json().await.unwrap();
+    let id = created[0]["service_request_id"].as_str().unwrap();
+    let read: Value = o
+        .get(&format!("requests/{id}.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read[0]["media_url"], photo, "{read}");
+    let xml = o
+        .get(&format!("requests/{id}.xml"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let request = child(doc.root_element(), "request");
+    assert_eq!(text_of(request, "media_url"), photo, "{xml}");
+
+    let report = [
+        ("api_key", o.key.as_str()),
+        ("service_code", "food-safety"),
+        ("description", "南山区某小吃店无证经营，使用过期食品"),
+        ("address_string", "南山区桃园路8号"),
+        ("media_url", photo),
+    ];
+    let created: Value = o.post("requests.json", &report).await.json().await.unwrap();
+    let id = created[0]["service_request_id"].as_str().unwrap();
+    let read: Value = o
+        .get(&format!("requests/{id}.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        read[0]["media_url"].is_null(),
+        "a 举报's photo may show who took it: {read}"
+    );
     o.app.stop().await;
 }

@@ -153,6 +153,7 @@ pub(super) struct RequestDraft<'a> {
     name: Option<String>,
     confidential: bool,
     account_id: Option<String>,
+    media_url: Option<String>,
 }
 
 impl<'a> RequestDraft<'a> {
@@ -256,7 +257,12 @@ impl<'a> RequestDraft<'a> {
             }
             None => service.category() == crate::domain::Category::Report,
         };
+        let media_url = given(p, "media_url").map(str::to_string);
+        if let Some(url) = &media_url {
+            crate::open311::check_media_url(url).map_err(bad)?;
+        }
         Ok(RequestDraft {
+            media_url,
             service,
             description,
             district,
@@ -283,38 +289,36 @@ impl<'a> RequestDraft<'a> {
             Some(topic) => format!("【{topic}】{}", self.description),
             None => self.description.clone(),
         };
+        let new = NewTicket {
+            category: self.service.category(),
+            content,
+            district: self.district.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            name: self.name.clone(),
+            confidential: self.confidential,
+            channel: Channel::Api,
+            conversation: conversation.id,
+            created_at: now,
+        };
+        let record = RequestRecord {
+            service_code: self.service.code.clone(),
+            lat: self.lat,
+            long: self.long,
+            integrator: integrator.to_string(),
+            account_id: self.account_id.clone(),
+            media_url: self.media_url.clone(),
+        };
+        // The ticket and its Open311 record in one transaction; then dispatch, as for a chat.
         let ticket = state
-            .service
-            .open(
-                NewTicket {
-                    category: self.service.category(),
-                    content,
-                    district: self.district.clone(),
-                    address: self.address.clone(),
-                    phone: self.phone.clone(),
-                    name: self.name.clone(),
-                    confidential: self.confidential,
-                    channel: Channel::Api,
-                    conversation: conversation.id,
-                    created_at: now,
-                },
-                now,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        state
             .interop
             .open311
-            .put_open311(
-                ticket.number,
-                RequestRecord {
-                    service_code: self.service.code.clone(),
-                    lat: self.lat,
-                    long: self.long,
-                    integrator: integrator.to_string(),
-                    account_id: self.account_id.clone(),
-                },
-            )
+            .create_open311(new, record)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ticket = state
+            .service
+            .on_created(ticket, now)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(ticket = %ticket.number, service = %self.service.code, integrator, "open311 request opened");

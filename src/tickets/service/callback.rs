@@ -6,16 +6,41 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{ServiceError, TicketService};
+use crate::callback::reach::{CallbackReach, Reach};
 use crate::callback::survey;
 use crate::callback::timing::{QuietHours, send_at};
 use crate::clock;
 use crate::config::CallbackSettings;
 use crate::domain::{
-    CallbackRound, Conversation, OutboundReply, OutboxMessage, PendingSurvey, SurveyOutcome,
-    SurveyStep, Ticket, TicketNumber, TicketStatus,
+    CallbackRound, Conversation, OutboundReply, OutboxMessage, PendingSurvey, SurveyChat,
+    SurveyOutcome, SurveyStep, Ticket, TicketNumber, TicketStatus,
 };
 use crate::engine::locks::StripedLocks;
 use crate::store::ConversationStore;
+use crate::tickets::TicketChange;
+
+/// What the worker lends the ticket service for one step.
+pub struct CallbackContext<'a> {
+    pub conversations: &'a dyn ConversationStore,
+    /// The engine's conversation locks: a step never interleaves with a citizen's message.
+    pub locks: &'a StripedLocks,
+    /// Where a survey reaches the citizen; `None`: always the ticket's own conversation.
+    pub reach: Option<&'a dyn CallbackReach>,
+}
+
+/// A step's ticket and the conversation its survey goes to, read under that conversation's lock.
+struct LockedRound<'l> {
+    ticket: Ticket,
+    conversation: Conversation,
+    chat: SurveyChat,
+    _turn: tokio::sync::MutexGuard<'l, ()>,
+}
+
+enum Preamble<'l> {
+    Ready(LockedRound<'l>),
+    /// The step ended in the preamble (round moved on, or conversation gone: 未联系上).
+    Ended(CallbackStep),
+}
 
 /// What the worker did with one due entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +158,7 @@ impl TicketService {
         due: Timestamp,
         number: TicketNumber,
         now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
+        ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
         let settings = &self.parts.callback;
         let Some(ticket) = self.parts.tickets.get(number)? else {
@@ -180,8 +204,7 @@ impl TicketService {
                     &tz,
                 );
                 (
-                    self.send_survey(ticket, &round, now, conversations, locks)
-                        .await?,
+                    self.send_survey(ticket, &round, now, ctx).await?,
                     Some(next),
                 )
             }
@@ -190,16 +213,11 @@ impl TicketService {
                     .saturating_add(hours(settings.give_up_after_hours))
                     .unwrap_or(now);
                 (
-                    self.send_reminder(ticket, &round, now, conversations, locks)
-                        .await?,
+                    self.send_reminder(ticket, &round, now, ctx).await?,
                     Some(next),
                 )
             }
-            SurveyStep::Comment => (
-                self.give_up(ticket, &round, now, conversations, locks)
-                    .await?,
-                None,
-            ),
+            SurveyStep::Comment => (self.give_up(ticket, &round, now, ctx).await?, None),
         };
         let next = if done == CallbackStep::Waiting {
             Some(send_at(
@@ -257,62 +275,125 @@ impl TicketService {
             .filter(|t| open_round(t).is_some_and(|r| r == round)))
     }
 
+    /// The preamble every step shares: under the lock of the conversation the survey goes to,
+    /// the ticket is read again (its round may have moved on: dropped) and the conversation
+    /// loaded (gone: nobody to ask, so the round ends as 未联系上).
+    async fn lock_round<'l>(
+        &self,
+        number: TicketNumber,
+        round: &CallbackRound,
+        chat: SurveyChat,
+        now: Timestamp,
+        ctx: &CallbackContext<'l>,
+    ) -> Result<Preamble<'l>, ServiceError> {
+        let turn = ctx.locks.lock(&chat.conversation).await;
+        let Some(ticket) = self.reread(number, round)? else {
+            return Ok(Preamble::Ended(CallbackStep::Dropped));
+        };
+        let Some(conversation) = ctx.conversations.get(chat.conversation)? else {
+            self.finish_round(ticket, SurveyOutcome::Unreachable, None, now)
+                .await?;
+            return Ok(Preamble::Ended(CallbackStep::Unreachable));
+        };
+        Ok(Preamble::Ready(LockedRound {
+            ticket,
+            conversation,
+            chat,
+            _turn: turn,
+        }))
+    }
+
+    /// Where the survey goes now: the ticket's own conversation unless `ctx.reach` says
+    /// otherwise; `None` when nothing reaches the citizen.
+    async fn survey_target(
+        &self,
+        ticket: &Ticket,
+        ctx: &CallbackContext<'_>,
+    ) -> Result<Option<SurveyChat>, ServiceError> {
+        let reach = match ctx.reach {
+            Some(reach) => reach.reach(ticket).await?,
+            None => Reach::Own,
+        };
+        Ok(match reach {
+            Reach::Own => Some(own_chat(ticket)),
+            Reach::Chat(chat) => Some(chat),
+            Reach::Nowhere => None,
+        })
+    }
+
     async fn send_survey(
         &self,
         ticket: Ticket,
         round: &CallbackRound,
         now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
+        ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(mut ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
-        };
-        let Some(mut conversation) = conversations.get(id)? else {
-            // The conversation is gone: nobody to ask.
-            self.finish_round(ticket, SurveyOutcome::Unreachable, None, now)
-                .await?;
+        let Some(chat) = self.survey_target(&ticket, ctx).await? else {
+            // No channel reaches the citizen: said at once, not after a reminder nobody gets.
+            let _turn = ctx.locks.lock(&ticket.details.conversation).await;
+            let Some(ticket) = self.reread(ticket.number, round)? else {
+                return Ok(CallbackStep::Dropped);
+            };
+            tracing::info!(ticket = %ticket.number, "no channel reaches the citizen: 未联系上");
+            self.end_round(
+                ticket,
+                SurveyOutcome::Unreachable,
+                None,
+                "event_survey_no_channel",
+                now,
+            )
+            .await?;
             return Ok(CallbackStep::Unreachable);
         };
-        if self.busy_with_another(&conversation, ticket.number) {
+        let mut locked = match self
+            .lock_round(ticket.number, round, chat, now, ctx)
+            .await?
+        {
+            Preamble::Ready(locked) => locked,
+            Preamble::Ended(step) => return Ok(step),
+        };
+        if self.busy_with_another(&locked.conversation, locked.ticket.number) {
             return Ok(CallbackStep::Waiting);
         }
-        let pending = Self::pending_for(round, &ticket, now);
-        conversation.pending_survey = Some(pending.clone());
-        conversations.save(conversation).await?;
+        let pending = Self::pending_for(round, &locked.ticket, now);
+        locked.conversation.pending_survey = Some(pending.clone());
+        ctx.conversations.save(locked.conversation.clone()).await?;
         let reply = survey::intro(
             &self.parts.bots,
             self.parts.callback.scale,
             &pending,
-            &self.unit_name(&ticket),
+            &self.unit_name(&locked.ticket),
         );
+        let before = locked.ticket.clone();
+        let mut ticket = locked.ticket.clone();
         if let Some(r) = ticket.callback.current_mut() {
             r.sent_at = Some(now);
         }
-        self.save_with_message(ticket, reply, now).await?;
+        ticket.callback.survey_chat = (chat != own_chat(&ticket)).then_some(chat);
+        self.save_with_message(&before, ticket, TicketChange::SurveySent, chat, reply, now)
+            .await?;
         Ok(CallbackStep::Sent)
     }
 
+    /// A callback step saved through the one save path with the message it sends to `chat`.
     async fn save_with_message(
         &self,
+        before: &Ticket,
         ticket: Ticket,
+        change: TicketChange,
+        chat: SurveyChat,
         reply: OutboundReply,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
         let message = OutboxMessage::new(
-            ticket.details.conversation,
-            ticket.details.channel,
+            chat.conversation,
+            chat.channel,
             reply,
             Some(ticket.number),
             now,
         );
-        self.parts
-            .tickets
-            .save_with_outbox(ticket, vec![message])
+        self.save_steps(before, vec![(change, ticket)], vec![message], now)
             .await?;
-        self.outbox_ready.notify_one();
         Ok(())
     }
 
@@ -321,34 +402,41 @@ impl TicketService {
         ticket: Ticket,
         round: &CallbackRound,
         now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
+        ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(mut ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
+        let chat = sent_to(&ticket);
+        let mut locked = match self
+            .lock_round(ticket.number, round, chat, now, ctx)
+            .await?
+        {
+            Preamble::Ready(locked) => locked,
+            Preamble::Ended(step) => return Ok(step),
         };
-        let Some(mut conversation) = conversations.get(id)? else {
-            self.finish_round(ticket, SurveyOutcome::Unreachable, None, now)
-                .await?;
-            return Ok(CallbackStep::Unreachable);
-        };
-        let pending = match &conversation.pending_survey {
-            Some(p) if p.ticket == ticket.number && p.round == round.round => p.clone(),
+        let pending = match &locked.conversation.pending_survey {
+            Some(p) if p.ticket == locked.ticket.number && p.round == round.round => p.clone(),
             _ => {
                 // The survey was lost (another survey replaced it): ask again from the start.
-                let fresh = Self::pending_for(round, &ticket, now);
-                conversation.pending_survey = Some(fresh.clone());
-                conversations.save(conversation).await?;
+                let fresh = Self::pending_for(round, &locked.ticket, now);
+                locked.conversation.pending_survey = Some(fresh.clone());
+                ctx.conversations.save(locked.conversation.clone()).await?;
                 fresh
             }
         };
         let reply = survey::reminder(&self.parts.bots, self.parts.callback.scale, &pending);
+        let before = locked.ticket.clone();
+        let mut ticket = locked.ticket.clone();
         if let Some(r) = ticket.callback.current_mut() {
             r.reminded_at = Some(now);
         }
-        self.save_with_message(ticket, reply, now).await?;
+        self.save_with_message(
+            &before,
+            ticket,
+            TicketChange::SurveyReminded,
+            locked.chat,
+            reply,
+            now,
+        )
+        .await?;
         Ok(CallbackStep::Reminded)
     }
 
@@ -358,24 +446,25 @@ impl TicketService {
         ticket: Ticket,
         round: &CallbackRound,
         now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
+        ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
+        let chat = sent_to(&ticket);
+        let mut locked = match self
+            .lock_round(ticket.number, round, chat, now, ctx)
+            .await?
+        {
+            Preamble::Ready(locked) => locked,
+            Preamble::Ended(step) => return Ok(step),
         };
+        let mine = locked
+            .conversation
+            .pending_survey
+            .as_ref()
+            .is_some_and(|p| p.ticket == locked.ticket.number && p.round == round.round);
         let mut partial = None;
-        if let Some(mut conversation) = conversations.get(id)? {
-            let mine = conversation
-                .pending_survey
-                .as_ref()
-                .is_some_and(|p| p.ticket == ticket.number && p.round == round.round);
-            if mine {
-                partial = conversation.pending_survey.take();
-                conversations.save(conversation).await?;
-            }
+        if mine {
+            partial = locked.conversation.pending_survey.take();
+            ctx.conversations.save(locked.conversation.clone()).await?;
         }
         let outcome = match partial {
             Some(p) if p.solved.is_some() || p.satisfaction.is_some() => SurveyOutcome::Answered {
@@ -390,7 +479,24 @@ impl TicketService {
         } else {
             CallbackStep::Partial
         };
-        self.finish_round(ticket, outcome, None, now).await?;
+        self.finish_round(locked.ticket.clone(), outcome, None, now)
+            .await?;
         Ok(step)
     }
+}
+
+/// The ticket's own conversation and channel.
+fn own_chat(ticket: &Ticket) -> SurveyChat {
+    SurveyChat {
+        channel: ticket.details.channel,
+        conversation: ticket.details.conversation,
+    }
+}
+
+/// Where the open round's survey was sent.
+fn sent_to(ticket: &Ticket) -> SurveyChat {
+    ticket
+        .callback
+        .survey_chat
+        .unwrap_or_else(|| own_chat(ticket))
 }

@@ -1,0 +1,183 @@
+//! An Open311 request is a ticket like any other and gets its 回访: GeoReport carries nothing back
+//! to the requester, so the survey goes by SMS to the phone the request gave (when SMS is
+//! configured), and is recorded as 未联系上 when nothing reaches the citizen — never dropped,
+//! never counted as satisfied. The request and its Open311 record are stored together.
+
+use hotline::auth::Role;
+use hotline::domain::Channel;
+use hotline::store::{Open311Store, SledStore, TicketStore};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::fake_sms::FakeSms;
+use crate::helpers::{TestApp, Tokens, create_token, spawn_app_in, surveyed_now, test_settings};
+use crate::sms::{CITIZEN, joined, sms_settings, text};
+
+/// A noise complaint posted by a civic app for its user `user-7`, with `phone` if any.
+fn request<'a>(key: &'a str, phone: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("api_key", key),
+        ("service_code", "noise"),
+        ("description", "楼下烧烤店每天营业到凌晨两点，吵得睡不着"),
+        ("address_string", "南山区滨河小区3栋"),
+        ("attribute[district]", "南山区"),
+        ("account_id", "user-7"),
+    ];
+    form.extend(phone.map(|p| ("phone", p)));
+    form
+}
+
+async fn post_request(app: &TestApp, form: &[(&str, &str)]) -> String {
+    let response = app
+        .client
+        .post(format!("{}/open311/v2/requests.json", app.base))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let created: Value = response.json().await.unwrap();
+    created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn read_back(app: &TestApp, id: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("{}/open311/v2/requests/{id}.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let read: Value = response.json().await.unwrap();
+    read[0].clone()
+}
+
+/// A store with an integrator key and the unit's and admin's tokens; the app on it.
+async fn app_with(settings: hotline::config::Settings) -> (TestApp, String, Tokens) {
+    let data = tempfile::tempdir().unwrap();
+    let key = create_token(data.path(), Role::Integrator("open311".into())).await;
+    let tokens = Tokens::create(data.path()).await;
+    (
+        spawn_app_in(data, surveyed_now(settings)).await,
+        key,
+        tokens,
+    )
+}
+
+#[tokio::test]
+async fn an_open311_request_is_surveyed_by_sms_at_the_phone_it_gave_and_read_back_closed() {
+    let fake = FakeSms::start().await;
+    let (app, key, tokens) = app_with(sms_settings(&fake)).await;
+    let id = post_request(&app, &request(&key, Some("13800138000"))).await;
+    assert_eq!(read_back(&app, &id).await["status"], "open");
+    app.handle_and_close(&tokens.unit, &id).await;
+    // The unit's answer went to the civic app (where the request came from), not by SMS.
+    assert!(fake.sent().is_empty(), "{:?}", fake.sent());
+
+    let counts = app.callbacks.tick(Timestamp::now()).await;
+    assert_eq!(counts.sent, 1, "{counts:?}");
+    let survey = fake.wait_quiet(1).await;
+    assert!(survey.iter().all(|s| s.to == CITIZEN), "{survey:?}");
+    let asked = joined(&survey);
+    assert!(
+        asked.contains("问题解决了吗") && asked.contains(&id),
+        "{asked}"
+    );
+
+    text(&app, CITIZEN, "o311-1", "1").await;
+    let seen = fake.wait_quiet(survey.len() + 1).await.len();
+    text(&app, CITIZEN, "o311-2", "2").await;
+    let seen = fake.wait_quiet(seen + 1).await.len();
+    text(&app, CITIZEN, "o311-3", "没有了").await;
+    let thanks = fake.wait_quiet(seen + 1).await;
+    assert!(
+        joined(&thanks[seen..]).contains("感谢您的评价"),
+        "{}",
+        joined(&thanks)
+    );
+
+    let ticket = app.operator_ticket(&tokens.admin, &id).await;
+    assert_eq!(ticket["status"], "surveyed", "{ticket}");
+    assert_eq!(ticket["callback"]["final"], "已解决 · 基本满意");
+    let read = read_back(&app, &id).await;
+    assert_eq!(read["status"], "closed", "{read}");
+    assert_eq!(read["service_code"], "noise");
+    // Nothing is left for the worker: the round is over.
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(72);
+    assert_eq!(app.callbacks.tick(later).await, Default::default());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_open311_request_nobody_can_reach_is_recorded_unreachable_not_dropped() {
+    // No SMS configured, and the repository's Open311 integrator takes no messages back.
+    let (app, key, tokens) = app_with(test_settings()).await;
+    let id = post_request(&app, &request(&key, Some("13800138000"))).await;
+    app.handle_and_close(&tokens.unit, &id).await;
+
+    let counts = app.callbacks.tick(Timestamp::now()).await;
+    assert_eq!((counts.sent, counts.unreachable), (0, 1), "{counts:?}");
+    let ticket = app.operator_ticket(&tokens.admin, &id).await;
+    assert_eq!(ticket["status"], "surveyed", "{ticket}");
+    assert_eq!(ticket["callback"]["final"], "未联系上");
+    let events = ticket["events"].to_string();
+    assert!(events.contains("没有可联系市民的渠道"), "{events}");
+    assert_eq!(read_back(&app, &id).await["status"], "closed");
+    // The rates count it as evaluated and not satisfied.
+    let today = hotline::clock::today();
+    let (status, rates) = crate::helpers::call(
+        &app.client,
+        format!(
+            "{}/api/admin/reports/rates?from={today}&to={today}",
+            app.base
+        ),
+        &tokens.admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{rates}");
+    assert_eq!(rates["rows"][0]["counts"]["evaluated"], 1, "{rates}");
+    assert_eq!(rates["rows"][0]["satisfied_rate"], 0.0, "{rates}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_and_its_open311_record_are_stored_together_and_survive_a_restart() {
+    let (app, key, _) = app_with(test_settings()).await;
+    let form = request(&key, None);
+    let first = post_request(&app, &form).await;
+    // A client that retries the same form gets a second request, complete like the first.
+    let second = post_request(&app, &form).await;
+    assert_ne!(first, second);
+    let data = app.stop().await;
+
+    let app = spawn_app_in(data, test_settings()).await;
+    for id in [&first, &second] {
+        let read = read_back(&app, id).await;
+        assert_eq!(read["status"], "open", "{read}");
+        assert_eq!(read["service_code"], "noise");
+        assert!(read["expected_datetime"].as_str().is_some(), "{read}");
+    }
+    let data = app.stop().await;
+
+    // No record without its ticket and no Open311 ticket without its record.
+    let store = SledStore::open(data.path()).unwrap();
+    let records: Vec<String> = store
+        .open311_all()
+        .unwrap()
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let tickets: Vec<String> = store
+        .scan(&mut |t| t.details.channel == Channel::Api)
+        .unwrap()
+        .iter()
+        .map(|t| t.number.to_string())
+        .collect();
+    assert_eq!(records, vec![first.clone(), second.clone()]);
+    assert_eq!(tickets, records);
+    store.close().unwrap();
+}
