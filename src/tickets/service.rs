@@ -7,6 +7,7 @@ use minijinja::context;
 
 mod callback;
 mod survey_result;
+mod survey_steps;
 pub use callback::{CallbackContext, CallbackStep};
 pub use survey_result::SurveyFinish;
 

@@ -5,7 +5,7 @@
 use hotline::channels::telegram::TelegramMode;
 use hotline::config::Settings;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::fake_telegram::FakeBotApi;

@@ -10,7 +10,7 @@ use hotline::auth::Role;
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::helpers::{TestApp, create_token, spawn_app, spawn_app_in, test_settings};
+use crate::helpers::{create_token, spawn_app, spawn_app_in, test_settings};
 
 const NOISE: &str = "南山区海景路3号楼下烧烤店噪音扰民，电话13812345678";
 
