@@ -232,12 +232,15 @@ pub trait WebhookStore: Send + Sync {
 /// ticket number.
 pub trait Open311Store: Send + Sync {
     /// Gives the ticket its number and stores it, its indexes and its Open311 record in one
-    /// transaction, durably: there is never one without the other.
+    /// transaction, durably: there is never one without the other. With a `request_key` (the
+    /// integrator's `Idempotency-Key`, unique per integrator) a key seen before stores nothing and
+    /// returns the ticket it created; the flag says whether the ticket is new.
     fn create_open311(
         &self,
         ticket: NewTicket,
         record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, Ticket>;
+        request_key: Option<String>,
+    ) -> StoreFuture<'_, (Ticket, bool)>;
     fn open311(
         &self,
         number: TicketNumber,

@@ -1,10 +1,12 @@
 //! An Open311 request is a ticket like any other and gets its 回访: GeoReport carries nothing back
 //! to the requester, so the survey goes by SMS to the phone the request gave (when SMS is
 //! configured), and is recorded as 未联系上 when nothing reaches the citizen — never dropped,
-//! never counted as satisfied. The request and its Open311 record are stored together.
+//! never counted as satisfied. The request and its Open311 record are stored together, and a
+//! retry that carries the first attempt's `Idempotency-Key` files nothing new.
 
 use hotline::auth::Role;
-use hotline::domain::Channel;
+use hotline::domain::{Category, Channel, ConversationId, NewTicket};
+use hotline::open311::RequestRecord;
 use hotline::store::{Open311Store, SledStore, TicketStore};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -144,21 +146,62 @@ async fn an_open311_request_nobody_can_reach_is_recorded_unreachable_not_dropped
     app.stop().await;
 }
 
+/// Posts `form` with an `Idempotency-Key`, as a client that may retry does.
+async fn post_keyed(app: &TestApp, form: &[(&str, &str)], key: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/open311/v2/requests.json", app.base))
+        .header("Idempotency-Key", key)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn created_id(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 200);
+    let created: Value = response.json().await.unwrap();
+    created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
-async fn a_request_and_its_open311_record_are_stored_together_and_survive_a_restart() {
+async fn a_request_and_its_record_are_stored_together_and_a_retry_with_its_key_files_nothing_new() {
     let (app, key, _) = app_with(test_settings()).await;
     let form = request(&key, None);
-    let first = post_request(&app, &form).await;
-    // A client that retries the same form gets a second request, complete like the first.
+    let first = created_id(post_keyed(&app, &form, "req-0001").await).await;
+    let retried = created_id(post_keyed(&app, &form, "req-0001").await).await;
+    assert_eq!(
+        retried, first,
+        "a retry with the same key is the same request"
+    );
+    // Without a key (GeoReport has none), the same form is a new request, complete like the first.
     let second = post_request(&app, &form).await;
-    assert_ne!(first, second);
+    assert_ne!(second, first);
+    let bad = post_keyed(&app, &form, &"k".repeat(200)).await;
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert!(
+        body[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key"),
+        "{body}"
+    );
     let data = app.stop().await;
 
     let app = spawn_app_in(data, test_settings()).await;
+    let after_restart = created_id(post_keyed(&app, &form, "req-0001").await).await;
+    assert_eq!(after_restart, first, "the key outlives a restart");
     for id in [&first, &second] {
         let read = read_back(&app, id).await;
         assert_eq!(read["status"], "open", "{read}");
         assert_eq!(read["service_code"], "noise");
+        assert_eq!(
+            read["agency_responsible"], "南山区城市管理综合执法局",
+            "{read}"
+        );
         assert!(read["expected_datetime"].as_str().is_some(), "{read}");
     }
     let data = app.stop().await;
@@ -180,4 +223,68 @@ async fn a_request_and_its_open311_record_are_stored_together_and_survive_a_rest
     assert_eq!(records, vec![first.clone(), second.clone()]);
     assert_eq!(tickets, records);
     store.close().unwrap();
+}
+
+#[tokio::test]
+async fn a_retry_after_a_crash_before_dispatch_dispatches_the_stored_request() {
+    let data = tempfile::tempdir().unwrap();
+    let key = create_token(data.path(), Role::Integrator("open311".into())).await;
+    let admin = create_token(data.path(), Role::Admin).await;
+    // The first attempt got as far as the store (ticket and record, one write) and the process
+    // died before dispatching it.
+    let stored = {
+        let store = SledStore::open(data.path()).unwrap();
+        let now = Timestamp::now();
+        let (ticket, fresh) = store
+            .create_open311(
+                NewTicket {
+                    category: Category::Complaint,
+                    content: "【噪音】楼下烧烤店每天营业到凌晨两点，吵得睡不着".into(),
+                    district: Some("南山区".into()),
+                    address: Some("南山区滨河小区3栋".into()),
+                    phone: None,
+                    name: None,
+                    confidential: false,
+                    channel: Channel::Api,
+                    conversation: ConversationId::new(),
+                    created_at: now,
+                },
+                RequestRecord {
+                    service_code: "noise".into(),
+                    lat: None,
+                    long: None,
+                    integrator: "open311".into(),
+                    account_id: Some("user-7".into()),
+                    media_url: None,
+                },
+                Some("req-crash".into()),
+            )
+            .await
+            .unwrap();
+        assert!(fresh);
+        store.close().unwrap();
+        ticket.number.to_string()
+    };
+    let app = spawn_app_in(data, test_settings()).await;
+    let before = read_back(&app, &stored).await;
+    assert!(before["agency_responsible"].is_null(), "{before}");
+
+    let id = created_id(post_keyed(&app, &request(&key, None), "req-crash").await).await;
+    assert_eq!(id, stored, "the retry finds the stored request");
+    let after = read_back(&app, &id).await;
+    assert_eq!(
+        after["agency_responsible"], "南山区城市管理综合执法局",
+        "{after}"
+    );
+    assert!(after["expected_datetime"].as_str().is_some(), "{after}");
+    // Retried once more, it is left as it is: dispatched once.
+    created_id(post_keyed(&app, &request(&key, None), "req-crash").await).await;
+    let events = app.operator_ticket(&admin, &id).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "已派遣")
+        .count();
+    assert_eq!(events, 1);
+    app.stop().await;
 }

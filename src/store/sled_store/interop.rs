@@ -176,9 +176,21 @@ impl Open311Store for SledStore {
         &self,
         ticket: NewTicket,
         record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, Ticket> {
+        request_key: Option<String>,
+    ) -> StoreFuture<'_, (Ticket, bool)> {
         self.write(move |trees| {
             use sled::Transactional;
+            use sled::transaction::ConflictableTransactionError::Abort;
+            // `open311-request \0 integrator \0 key` in `meta` → the ticket number it created.
+            let seen_key = request_key.map(|k| {
+                [
+                    b"open311-request\0",
+                    record.integrator.as_bytes(),
+                    b"\0",
+                    k.as_bytes(),
+                ]
+                .concat()
+            });
             let record = encode(&record)?;
             (
                 &trees.tickets,
@@ -188,10 +200,25 @@ impl Open311Store for SledStore {
                 &trees.open311,
             )
                 .transaction(|(tickets, meta, ticket_index, deadlines, open311)| {
+                    if let Some(key) = &seen_key
+                        && let Some(number) = meta.get(key)?
+                    {
+                        let bytes = tickets.get(number)?.ok_or_else(|| {
+                            Abort(StoreError::Corrupt {
+                                tree: OPEN311,
+                                message: "a request key names a missing ticket".into(),
+                            })
+                        })?;
+                        let ticket: Ticket = decode(super::TICKETS, &bytes).map_err(Abort)?;
+                        return Ok((ticket, false));
+                    }
                     let stored =
                         insert_new_ticket(tickets, meta, ticket_index, deadlines, &ticket)?;
                     open311.insert(&ticket_key(stored.number), record.clone())?;
-                    Ok(stored)
+                    if let Some(key) = &seen_key {
+                        meta.insert(key.as_slice(), &ticket_key(stored.number))?;
+                    }
+                    Ok((stored, true))
                 })
                 .map_err(super::abort_error)
         })
@@ -360,8 +387,15 @@ mod tests {
         };
         let (first, second) = {
             let store = SledStore::open(dir.path()).unwrap();
-            let first = store.create_open311(new(), record("noise")).await.unwrap();
-            let second = store.create_open311(new(), record("road")).await.unwrap();
+            let (first, fresh) = store
+                .create_open311(new(), record("noise"), Some("k-1".into()))
+                .await
+                .unwrap();
+            assert!(fresh);
+            let (second, _) = store
+                .create_open311(new(), record("road"), None)
+                .await
+                .unwrap();
             store.close().unwrap();
             (first.number, second.number)
         };
@@ -381,5 +415,14 @@ mod tests {
         let third = store.create(new()).await.unwrap();
         assert!(third.number > second);
         assert!(store.open311(third.number).unwrap().is_none());
+        // The same request key again, after reopening: the first ticket, nothing stored.
+        let (again, fresh) = store
+            .create_open311(new(), record("road"), Some("k-1".into()))
+            .await
+            .unwrap();
+        assert!(!fresh);
+        assert_eq!(again.number, first);
+        assert_eq!(store.open311(first).unwrap().unwrap(), record("noise"));
+        assert_eq!(store.count(), 3);
     }
 }
