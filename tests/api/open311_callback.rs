@@ -37,12 +37,7 @@ async fn post_request(app: &TestApp, form: &[(&str, &str)]) -> String {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    let created: Value = response.json().await.unwrap();
-    created[0]["service_request_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    created_id(response).await
 }
 
 async fn read_back(app: &TestApp, id: &str) -> Value {

@@ -195,11 +195,11 @@ impl TicketService {
                     .saturating_add(hours(settings.give_up_after_hours))
                     .unwrap_or(now);
                 (
-                    self.send_reminder(ticket, &round, now, ctx).await?,
+                    self.follow_up(ticket, &round, true, now, ctx).await?,
                     Some(next),
                 )
             }
-            SurveyStep::Comment => (self.give_up(ticket, &round, now, ctx).await?, None),
+            SurveyStep::Comment => (self.follow_up(ticket, &round, false, now, ctx).await?, None),
         };
         let next = if done == CallbackStep::Waiting {
             Some(send_at(

@@ -23,6 +23,13 @@ struct LockedRound<'l> {
     _turn: tokio::sync::MutexGuard<'l, ()>,
 }
 
+/// What a step marks on the open round.
+#[derive(Clone, Copy)]
+enum Mark {
+    Sent,
+    Reminded,
+}
+
 enum Preamble<'l> {
     Ready(Box<LockedRound<'l>>),
     /// The step ended in the preamble (round moved on, or conversation gone: 未联系上).
@@ -161,27 +168,35 @@ impl TicketService {
             &pending,
             &self.unit_name(&locked.ticket),
         );
-        let before = locked.ticket.clone();
-        let mut ticket = locked.ticket.clone();
-        if let Some(r) = ticket.callback.current_mut() {
-            r.sent_at = Some(now);
-        }
-        ticket.callback.survey_chat = (chat != own_chat(&ticket)).then_some(chat);
-        self.save_with_message(&before, ticket, TicketChange::SurveySent, chat, reply, now)
+        self.mark_and_send(&locked.ticket, Mark::Sent, chat, reply, now)
             .await?;
         Ok(CallbackStep::Sent)
     }
 
-    /// A callback step saved through the one save path with the message it sends to `chat`.
-    async fn save_with_message(
+    /// Marks the open round sent (remembering where) or reminded at `now`, and saves it through
+    /// the one save path with the message it sends to `chat`.
+    async fn mark_and_send(
         &self,
         before: &Ticket,
-        ticket: Ticket,
-        change: TicketChange,
+        mark: Mark,
         chat: SurveyChat,
         reply: OutboundReply,
         now: Timestamp,
     ) -> Result<(), ServiceError> {
+        let mut ticket = before.clone();
+        let change = match mark {
+            Mark::Sent => {
+                ticket.callback.survey_chat = (chat != own_chat(&ticket)).then_some(chat);
+                TicketChange::SurveySent
+            }
+            Mark::Reminded => TicketChange::SurveyReminded,
+        };
+        if let Some(r) = ticket.callback.current_mut() {
+            match mark {
+                Mark::Sent => r.sent_at = Some(now),
+                Mark::Reminded => r.reminded_at = Some(now),
+            }
+        }
         let message = OutboxMessage::new(
             chat.conversation,
             chat.channel,
@@ -194,21 +209,38 @@ impl TicketService {
         Ok(())
     }
 
-    pub(super) async fn send_reminder(
+    /// The steps after the survey went out, on the conversation it went to: the reminder
+    /// (`remind`), or giving up after it.
+    pub(super) async fn follow_up(
         &self,
         ticket: Ticket,
         round: &CallbackRound,
+        remind: bool,
         now: Timestamp,
         ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
         let chat = sent_to(&ticket);
-        let mut locked = match self
+        let locked = match self
             .lock_round(ticket.number, round, chat, now, ctx)
             .await?
         {
             Preamble::Ready(locked) => locked,
             Preamble::Ended(step) => return Ok(step),
         };
+        if remind {
+            self.send_reminder(locked, round, now, ctx).await
+        } else {
+            self.give_up(locked, round, now, ctx).await
+        }
+    }
+
+    async fn send_reminder(
+        &self,
+        mut locked: Box<LockedRound<'_>>,
+        round: &CallbackRound,
+        now: Timestamp,
+        ctx: &CallbackContext<'_>,
+    ) -> Result<CallbackStep, ServiceError> {
         let pending = match &locked.conversation.pending_survey {
             Some(p) if p.ticket == locked.ticket.number && p.round == round.round => p.clone(),
             _ => {
@@ -220,39 +252,19 @@ impl TicketService {
             }
         };
         let reply = survey::reminder(&self.parts.bots, self.parts.callback.scale, &pending);
-        let before = locked.ticket.clone();
-        let mut ticket = locked.ticket.clone();
-        if let Some(r) = ticket.callback.current_mut() {
-            r.reminded_at = Some(now);
-        }
-        self.save_with_message(
-            &before,
-            ticket,
-            TicketChange::SurveyReminded,
-            locked.chat,
-            reply,
-            now,
-        )
-        .await?;
+        self.mark_and_send(&locked.ticket, Mark::Reminded, locked.chat, reply, now)
+            .await?;
         Ok(CallbackStep::Reminded)
     }
 
     /// No answer after the reminder: 未联系上 (or the answers given so far), never satisfied.
-    pub(super) async fn give_up(
+    async fn give_up(
         &self,
-        ticket: Ticket,
+        mut locked: Box<LockedRound<'_>>,
         round: &CallbackRound,
         now: Timestamp,
         ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
-        let chat = sent_to(&ticket);
-        let mut locked = match self
-            .lock_round(ticket.number, round, chat, now, ctx)
-            .await?
-        {
-            Preamble::Ready(locked) => locked,
-            Preamble::Ended(step) => return Ok(step),
-        };
         let mine = locked
             .conversation
             .pending_survey
