@@ -1,6 +1,7 @@
 //! An Open311 request is a ticket like any other and gets its 回访: GeoReport carries nothing back
 //! to the requester, so the survey goes by SMS to the phone the request gave (when SMS is
-//! configured), and is recorded as 未联系上 when nothing reaches the citizen — never dropped,
+//! configured) or through the integrator's app when it relays messages to its user, and is
+//! recorded as 未联系上 when nothing reaches the citizen — never dropped,
 //! never counted as satisfied. The request and its Open311 record are stored together, and a
 //! retry that carries the first attempt's `Idempotency-Key` files nothing new.
 
@@ -12,7 +13,11 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
-use crate::helpers::{TestApp, Tokens, create_token, spawn_app_in, surveyed_now, test_settings};
+use crate::helpers::{
+    TestApp, Tokens, create_token, handle_and_close, operator_ticket, spawn_app_in, surveyed_now,
+    test_settings,
+};
+use crate::receiver::{Receiver, config_dir, start_with};
 use crate::sms::{CITIZEN, joined, sms_settings, text};
 
 /// A noise complaint posted by a civic app for its user `user-7`, with `phone` if any.
@@ -282,4 +287,95 @@ async fn a_retry_after_a_crash_before_dispatch_dispatches_the_stored_request() {
         .count();
     assert_eq!(events, 1);
     app.stop().await;
+}
+
+/// A message the integrator's app sends for its user through the channel API; the reply texts.
+async fn relay(client: &reqwest::Client, base: &str, key: &str, id: &str, text: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/channel/v1/messages"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"user": "user-7", "message_id": id, "text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "relaying {text:?}");
+    let body: Value = response.json().await.unwrap();
+    body["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn an_integrator_that_relays_messages_gets_the_survey_for_its_user_and_answers_it() {
+    let receiver = Receiver::start("relay-secret", None).await;
+    let config = config_dir(&[(
+        "integrators.toml",
+        format!(
+            "[[integrator]]\nid = \"open311\"\nname = \"市民App\"\ncallback_url = \"{}\"\n",
+            receiver.url()
+        ),
+    )]);
+    let data = tempfile::tempdir().unwrap();
+    let key = create_token(data.path(), Role::Integrator("open311".into())).await;
+    let tokens = Tokens::create(data.path()).await;
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            ("HOTLINE_INTEGRATOR_SECRET_OPEN311", "relay-secret"),
+            ("HOTLINE__CALLBACK__DELAY_MINUTES", "0"),
+            ("HOTLINE__CALLBACK__QUIET_START", "\"00:00\""),
+            ("HOTLINE__CALLBACK__QUIET_END", "\"00:00\""),
+            ("HOTLINE__CALLBACK__INTERVAL_SECS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+    // No phone: only the app can reach its user.
+    let response = client
+        .post(format!("{base}/open311/v2/requests.json"))
+        .form(&request(&key, None))
+        .send()
+        .await
+        .unwrap();
+    let id = created_id(response).await;
+    handle_and_close(&client, &base, &tokens.unit, &id).await;
+
+    // The unit's reply, the closure, then the survey, pushed to the app for user-7.
+    let arrivals = receiver.wait_for(3, 30).await;
+    let survey = arrivals
+        .iter()
+        .map(|a| a.json())
+        .find(|m| {
+            m["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("问题解决了吗"))
+        })
+        .unwrap_or_else(|| panic!("no survey among {} messages", arrivals.len()));
+    assert_eq!(survey["user"], "user-7");
+    assert_eq!(survey["message"]["ticket"], id.as_str());
+
+    let asked = relay(&client, &base, &key, "a1", "1").await;
+    assert!(asked.contains("满意吗"), "{asked}");
+    let comment = relay(&client, &base, &key, "a2", "基本满意").await;
+    assert!(comment.contains("其他意见"), "{comment}");
+    let thanks = relay(&client, &base, &key, "a3", "没有了").await;
+    assert!(thanks.contains("感谢您的评价"), "{thanks}");
+
+    let ticket = operator_ticket(&client, &base, &tokens.admin, &id).await;
+    assert_eq!(ticket["callback"]["final"], "已解决 · 基本满意", "{ticket}");
+    let read: Value = client
+        .get(format!("{base}/open311/v2/requests/{id}.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read[0]["status"], "closed", "{read}");
+    assert!(server.terminate().success());
+    receiver.stop().await;
 }
