@@ -328,8 +328,8 @@ async fn an_integrator_that_relays_messages_gets_the_survey_for_its_user_and_ans
         &[
             ("HOTLINE_INTEGRATOR_SECRET_OPEN311", "relay-secret"),
             ("HOTLINE__CALLBACK__DELAY_MINUTES", "0"),
-            ("HOTLINE__CALLBACK__QUIET_START", "\"00:00\""),
-            ("HOTLINE__CALLBACK__QUIET_END", "\"00:00\""),
+            ("HOTLINE__CALLBACK__QUIET_START", "00:00"),
+            ("HOTLINE__CALLBACK__QUIET_END", "00:00"),
             ("HOTLINE__CALLBACK__INTERVAL_SECS", "1"),
         ],
     );

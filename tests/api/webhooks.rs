@@ -300,9 +300,8 @@ async fn the_callback_steps_of_a_ticket_reach_its_units_webhook_signed() {
         &[
             (SECRET_VAR, SECRET),
             ("HOTLINE__CALLBACK__DELAY_MINUTES", "0"),
-            // Quoted: a bare 00:00 is read as a TOML time, which the setting refuses.
-            ("HOTLINE__CALLBACK__QUIET_START", "\"00:00\""),
-            ("HOTLINE__CALLBACK__QUIET_END", "\"00:00\""),
+            ("HOTLINE__CALLBACK__QUIET_START", "00:00"),
+            ("HOTLINE__CALLBACK__QUIET_END", "00:00"),
             ("HOTLINE__CALLBACK__INTERVAL_SECS", "1"),
         ],
     );
