@@ -10,13 +10,15 @@ use crate::domain::lifecycle::TicketAction;
 use crate::domain::{Ticket, WebhookDelivery};
 use crate::store::WebhookStore;
 
-/// What happened to a ticket in one saved step: a lifecycle action, or a 回访 step that changes
-/// the callback round but not the status (the survey sent, its reminder).
+/// What happened to a ticket in one saved step: a lifecycle action, a 回访 step that changes
+/// the callback round but not the status (the survey sent, its reminder), or the citizen
+/// reporting the same open matter again (a note on the trail).
 #[derive(Debug, Clone)]
 pub enum TicketChange {
     Action(TicketAction),
     SurveySent,
     SurveyReminded,
+    RepeatedReport,
 }
 
 impl TicketChange {
@@ -27,12 +29,13 @@ impl TicketChange {
             TicketChange::Action(action) => action.kind().name(),
             TicketChange::SurveySent => "survey_sent",
             TicketChange::SurveyReminded => "survey_reminder",
+            TicketChange::RepeatedReport => "repeated_report",
         }
     }
 
     /// Whether the step appended an event to the ticket's audit trail (whose actor acted).
-    pub fn is_action(&self) -> bool {
-        matches!(self, TicketChange::Action(_))
+    pub fn appends_event(&self) -> bool {
+        matches!(self, TicketChange::Action(_) | TicketChange::RepeatedReport)
     }
 }
 

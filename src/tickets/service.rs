@@ -253,6 +253,19 @@ impl TicketService {
         .await
     }
 
+    /// The citizen reported the same open matter again (并单 at intake): `after` carries the
+    /// note; saved through the one save path, so the units handling it hear of it.
+    pub async fn note_repeated_report(
+        &self,
+        before: &Ticket,
+        after: Ticket,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let change = TicketChange::RepeatedReport;
+        self.save_steps(before, vec![(change, after)], Vec::new(), now)
+            .await
+    }
+
     /// The one save path for a change after intake: the ticket as the last of `steps` leaves it,
     /// the messages it owes the citizen and the webhooks each step owes (in order), all in one
     /// transaction. Each step is what happened and the ticket after it; the first step starts

@@ -90,7 +90,8 @@ pub struct UnitWebhooks {
 struct ChangeBody<'a> {
     /// `ticket.<action>`: `ticket.dispatch`, `ticket.sign`, `ticket.reply`, … and for 回访
     /// `ticket.survey_sent`, `ticket.survey_reminder`, `ticket.survey` (the result, also
-    /// 未联系上) and `ticket.rehandle` (重办).
+    /// 未联系上) and `ticket.rehandle` (重办); `ticket.repeated_report` when the citizen reports
+    /// the same open matter again.
     event: String,
     /// The lifecycle action's name (`dispatch`, `sign`, `progress`, …, `survey_sent`).
     action: &'static str,
@@ -174,7 +175,7 @@ impl UnitWebhooks {
         now: Timestamp,
     ) -> Option<String> {
         let kind = change.name();
-        let actor = if change.is_action() {
+        let actor = if change.appends_event() {
             after.events.last().map(|e| e.actor.as_str()).unwrap_or("")
         } else {
             "system"

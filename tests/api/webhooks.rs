@@ -288,7 +288,7 @@ async fn arrival(receiver: &Receiver, count: usize, event: &str) -> Value {
 }
 
 #[tokio::test]
-async fn the_callback_steps_of_a_ticket_reach_its_units_webhook_signed() {
+async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
     let receiver = Receiver::start(SECRET, None).await;
     let config = config_dir(&[webhooks_toml(&receiver.url())]);
     let data = tempfile::tempdir().unwrap();
@@ -324,6 +324,17 @@ async fn the_callback_steps_of_a_ticket_reach_its_units_webhook_signed() {
     .await;
     let done = say(&client, &base, &session, "确认").await;
     let number = done["ticket"]["number"].as_str().unwrap().to_string();
+    // The citizen reports the same matter again: it joins the ticket, and the unit hears of it.
+    let again = say(
+        &client,
+        &base,
+        &session,
+        "南山区海景路3号楼下的烧烤店今晚又吵到凌晨",
+    )
+    .await;
+    assert_eq!(again["ticket"]["number"], number.as_str(), "{again}");
+    let joined = arrival(&receiver, 2, "ticket.repeated_report").await;
+    assert_eq!(joined["actor"], "citizen:web", "{joined}");
     for (step, body) in [
         ("sign", serde_json::json!({})),
         ("reply", serde_json::json!({ "text": "已约谈店主" })),
@@ -338,8 +349,8 @@ async fn the_callback_steps_of_a_ticket_reach_its_units_webhook_signed() {
             .unwrap();
         assert_eq!(response.status(), 200, "{step}");
     }
-    // dispatch, sign, reply, close, then the survey sent by the callback worker.
-    let sent = arrival(&receiver, 5, "ticket.survey_sent").await;
+    // sign, reply, close, then the survey sent by the callback worker.
+    let sent = arrival(&receiver, 6, "ticket.survey_sent").await;
     assert_eq!(sent["actor"], "system");
     assert_eq!(sent["ticket"]["number"], number.as_str());
     assert_eq!(sent["ticket"]["callback"]["rounds"][0]["state"], "待回复");
@@ -349,12 +360,12 @@ async fn the_callback_steps_of_a_ticket_reach_its_units_webhook_signed() {
     say(&client, &base, &session, "不满意").await;
     let rehandled = say(&client, &base, &session, "烧烤店晚上11点还在营业").await;
     assert_eq!(rehandled["ticket"]["status"], "已派遣");
-    let surveyed = arrival(&receiver, 7, "ticket.survey").await;
+    let surveyed = arrival(&receiver, 8, "ticket.survey").await;
     assert_eq!(surveyed["ticket"]["status"], "surveyed");
     assert_eq!(surveyed["ticket"]["callback"]["first"], "未解决 · 不满意");
     // The unit hears the result, not the citizen's words (it gets the reason with 重办).
     assert!(surveyed["ticket"]["callback"]["rounds"][0]["comment"].is_null());
-    let rehandle = arrival(&receiver, 7, "ticket.rehandle").await;
+    let rehandle = arrival(&receiver, 8, "ticket.rehandle").await;
     assert_eq!(rehandle["ticket"]["status"], "dispatched");
     assert_eq!(rehandle["involved"], true);
     assert!(rehandle["deadline_at"].as_str().is_some());
