@@ -377,3 +377,51 @@ async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
     assert!(server.terminate().success());
     receiver.stop().await;
 }
+
+#[tokio::test]
+async fn a_deadline_warning_from_the_scheduler_reaches_the_units_webhook() {
+    let receiver = Receiver::start(SECRET, None).await;
+    let config = config_dir(&[(
+        "webhooks.toml",
+        format!(
+            "[[webhook]]\nunit = \"water-group\"\nurl = \"{}\"\n",
+            receiver.url()
+        ),
+    )]);
+    let data = tempfile::tempdir().unwrap();
+    // A water outage has 24 natural hours: its yellow warning (one working day before) is due at
+    // once, and the scheduler looks every second.
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            ("HOTLINE_WEBHOOK_SECRET_WATER_GROUP", SECRET),
+            ("HOTLINE__SERVER__SCHEDULER_INTERVAL_SECS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+    let session: Value = client
+        .post(format!("{base}/api/chat/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = session["session_id"].as_str().unwrap().to_string();
+    say(
+        &client,
+        &base,
+        &session,
+        "南山区海景路3号从早上开始停水了，电话13812345678",
+    )
+    .await;
+    let done = say(&client, &base, &session, "确认").await;
+    let number = done["ticket"]["number"].as_str().unwrap().to_string();
+    let warned = arrival(&receiver, 2, "ticket.remind").await;
+    assert_eq!(warned["ticket"]["number"], number.as_str());
+    assert_eq!(warned["actor"], "system");
+    assert_eq!(warned["unit"], "water-group");
+    assert!(server.terminate().success());
+    receiver.stop().await;
+}
