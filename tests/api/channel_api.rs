@@ -5,30 +5,12 @@
 use hotline::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{create_token, spawn_app_with_config, test_settings, unit_act};
+use crate::helpers::{
+    channel_message, create_token, reply_text, spawn_app_with_config, test_settings, unit_act,
+};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const TIP: &str = "南山区滨河小区3栋楼下的烧烤店每天营业到凌晨两点，昨晚11点还在吵，根本睡不着，请派人管一下，我电话13812345678";
-
-async fn post(client: &reqwest::Client, base: &str, key: &str, body: &Value) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/channel/v1/messages"))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn texts(response: &Value) -> String {
-    response["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["text"].as_str().unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[tokio::test]
 async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrator_signed() {
@@ -51,7 +33,7 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     let client = reqwest::Client::new();
     let base = server.base.clone();
 
-    let first = post(
+    let first = channel_message(
         &client,
         &base,
         &key,
@@ -61,8 +43,8 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["duplicate"], false);
-    assert!(texts(&first).contains("请核对"), "{first}");
-    let confirmed: Value = post(
+    assert!(reply_text(&first).contains("请核对"), "{first}");
+    let confirmed: Value = channel_message(
         &client,
         &base,
         &key,
@@ -150,14 +132,14 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     let (client, base) = (app.client.clone(), app.base.clone());
     let message = json!({"user": "u-1", "message_id": "m1", "text": "身份证丢了怎么补办"});
 
-    let first: Value = post(&client, &base, &key, &message)
+    let first: Value = channel_message(&client, &base, &key, &message)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(first["duplicate"], false);
-    assert!(!texts(&first).is_empty());
-    let again = post(&client, &base, &key, &message).await;
+    assert!(!reply_text(&first).is_empty());
+    let again = channel_message(&client, &base, &key, &message).await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["duplicate"], true);
@@ -180,16 +162,18 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
         .unwrap();
     assert_eq!(code(anonymous).await, (401, "unauthorized".into()));
     assert_eq!(
-        code(post(&client, &base, &unit, &message).await).await,
+        code(channel_message(&client, &base, &unit, &message).await).await,
         (403, "forbidden".into())
     );
     assert_eq!(
-        code(post(&client, &base, &key, &ghost).await).await,
+        code(channel_message(&client, &base, &key, &ghost).await).await,
         (400, "empty_text".into())
     );
     let missing = json!({"user": "ghost", "text": "你好"});
     assert_eq!(
-        code(post(&client, &base, &key, &missing).await).await.0,
+        code(channel_message(&client, &base, &key, &missing).await)
+            .await
+            .0,
         400
     );
     let malformed = client
@@ -203,7 +187,7 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     assert_eq!(code(malformed).await, (400, "malformed_json".into()));
     let huge = json!({"user": "ghost", "message_id": "g2", "text": "长".repeat(40_000)});
     assert_eq!(
-        code(post(&client, &base, &key, &huge).await).await,
+        code(channel_message(&client, &base, &key, &huge).await).await,
         (413, "body_too_large".into())
     );
     let unknown = client
@@ -219,8 +203,11 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     );
 
     let third = json!({"user": "u-2", "message_id": "m3", "text": "你好"});
-    assert_eq!(post(&client, &base, &key, &third).await.status(), 200);
-    let over = post(
+    assert_eq!(
+        channel_message(&client, &base, &key, &third).await.status(),
+        200
+    );
+    let over = channel_message(
         &client,
         &base,
         &key,

@@ -343,17 +343,58 @@ pub async fn operator_ticket(
     body
 }
 
+/// A web chat message to the server at `base`; the response body.
+pub async fn say_at(client: &reqwest::Client, base: &str, session: &str, text: &str) -> Value {
+    let response = client
+        .post(format!("{base}/api/chat/sessions/{session}/messages"))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "saying {text:?}");
+    response.json().await.unwrap()
+}
+
+/// A citizen reports `text` on the web chat of the server at `base` and confirms:
+/// (session, ticket number).
+pub async fn chat_ticket(client: &reqwest::Client, base: &str, text: &str) -> (String, String) {
+    let response = client
+        .post(format!("{base}/api/chat/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let session = body["session_id"].as_str().unwrap().to_string();
+    let summary = say_at(client, base, &session, text).await;
+    assert!(reply_text(&summary).contains("请核对"), "{summary}");
+    let done = say_at(client, base, &session, "确认").await;
+    let number = done["ticket"]["number"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ticket: {done}"));
+    (session, number.to_string())
+}
+
+/// An integrator's message through the generic channel API (`Authorization: Bearer key`).
+pub async fn channel_message(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/channel/v1/messages"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 impl TestApp {
     /// A citizen reports `text` on the web chat and confirms: (session, ticket number).
     pub async fn open_ticket(&self, text: &str) -> (String, String) {
-        let session = self.new_session().await;
-        let summary = self.say(&session, text).await;
-        assert!(reply_text(&summary).contains("请核对"), "{summary}");
-        let done = self.say(&session, "确认").await;
-        let number = done["ticket"]["number"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no ticket: {done}"));
-        (session, number.to_string())
+        chat_ticket(&self.client, &self.base, text).await
     }
 
     /// [`handle_and_close`] on this server.

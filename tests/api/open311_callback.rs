@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::helpers::{
-    TestApp, Tokens, create_token, handle_and_close, operator_ticket, spawn_app_in, surveyed_now,
-    test_settings,
+    TestApp, Tokens, channel_message, create_token, handle_and_close, operator_ticket, reply_text,
+    spawn_app_in, surveyed_now, test_settings,
 };
 use crate::receiver::{Receiver, config_dir, start_with};
 use crate::sms::{CITIZEN, joined, sms_settings, text};
@@ -291,22 +291,10 @@ async fn a_retry_after_a_crash_before_dispatch_dispatches_the_stored_request() {
 
 /// A message the integrator's app sends for its user through the channel API; the reply texts.
 async fn relay(client: &reqwest::Client, base: &str, key: &str, id: &str, text: &str) -> String {
-    let response = client
-        .post(format!("{base}/api/channel/v1/messages"))
-        .bearer_auth(key)
-        .json(&serde_json::json!({"user": "user-7", "message_id": id, "text": text}))
-        .send()
-        .await
-        .unwrap();
+    let body = serde_json::json!({"user": "user-7", "message_id": id, "text": text});
+    let response = channel_message(client, base, key, &body).await;
     assert_eq!(response.status(), 200, "relaying {text:?}");
-    let body: Value = response.json().await.unwrap();
-    body["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+    reply_text(&response.json().await.unwrap())
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hotline::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::create_token;
+use crate::helpers::{chat_ticket, create_token, say_at};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const SECRET: &str = "unit-webhook-secret";
@@ -263,18 +263,6 @@ async fn deliveries_survive_a_restart_and_are_retried_until_acknowledged() {
     receiver.stop().await;
 }
 
-/// Posts a chat message to the server at `base`; returns the response body.
-async fn say(client: &reqwest::Client, base: &str, session: &str, text: &str) -> Value {
-    let response = client
-        .post(format!("{base}/api/chat/sessions/{session}/messages"))
-        .json(&serde_json::json!({ "text": text }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "saying {text:?}");
-    response.json().await.unwrap()
-}
-
 /// The first accepted delivery of `event`, waiting until `count` have arrived.
 async fn arrival(receiver: &Receiver, count: usize, event: &str) -> Value {
     let arrivals = receiver.wait_for(count, 30).await;
@@ -306,26 +294,10 @@ async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
         ],
     );
     let (client, base) = (reqwest::Client::new(), server.base.clone());
-    let session: Value = client
-        .post(format!("{base}/api/chat/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = session["session_id"].as_str().unwrap().to_string();
-    say(
-        &client,
-        &base,
-        &session,
-        "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678",
-    )
-    .await;
-    let done = say(&client, &base, &session, "确认").await;
-    let number = done["ticket"]["number"].as_str().unwrap().to_string();
+    let noise = "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678";
+    let (session, number) = chat_ticket(&client, &base, noise).await;
     // The citizen reports the same matter again: it joins the ticket, and the unit hears of it.
-    let again = say(
+    let again = say_at(
         &client,
         &base,
         &session,
@@ -356,9 +328,9 @@ async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
     assert_eq!(sent["ticket"]["callback"]["rounds"][0]["state"], "待回复");
 
     // The citizen answers 未解决 · 不满意 with a reason: the result, then 重办.
-    say(&client, &base, &session, "2").await;
-    say(&client, &base, &session, "不满意").await;
-    let rehandled = say(&client, &base, &session, "烧烤店晚上11点还在营业").await;
+    say_at(&client, &base, &session, "2").await;
+    say_at(&client, &base, &session, "不满意").await;
+    let rehandled = say_at(&client, &base, &session, "烧烤店晚上11点还在营业").await;
     assert_eq!(rehandled["ticket"]["status"], "已派遣");
     let surveyed = arrival(&receiver, 8, "ticket.survey").await;
     assert_eq!(surveyed["ticket"]["status"], "surveyed");
@@ -400,24 +372,8 @@ async fn a_deadline_warning_from_the_scheduler_reaches_the_units_webhook() {
         ],
     );
     let (client, base) = (reqwest::Client::new(), server.base.clone());
-    let session: Value = client
-        .post(format!("{base}/api/chat/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = session["session_id"].as_str().unwrap().to_string();
-    say(
-        &client,
-        &base,
-        &session,
-        "南山区海景路3号从早上开始停水了，电话13812345678",
-    )
-    .await;
-    let done = say(&client, &base, &session, "确认").await;
-    let number = done["ticket"]["number"].as_str().unwrap().to_string();
+    let outage = "南山区海景路3号从早上开始停水了，电话13812345678";
+    let (_, number) = chat_ticket(&client, &base, outage).await;
     let warned = arrival(&receiver, 2, "ticket.remind").await;
     assert_eq!(warned["ticket"]["number"], number.as_str());
     assert_eq!(warned["actor"], "system");
