@@ -266,6 +266,7 @@ impl Core {
             hub: hub.clone(),
             locks: engine.conversation_locks(),
         });
+        let relaying = interop.with_callback.clone();
         let api: Arc<dyn Deliverer> = Arc::new(IntegratorDeliverer {
             transcript: web.clone(),
             conversations: store.clone(),
@@ -287,6 +288,7 @@ impl Core {
             None
         };
         let sender = sms_sender(settings)?;
+        let sms_country = sender.is_some().then(|| settings.sms.country_code.clone());
         if let Some(sender) = &sender {
             let deliverer: Arc<dyn Deliverer> = Arc::new(SmsDeliverer {
                 conversations: store.clone(),
@@ -323,6 +325,13 @@ impl Core {
             service: service.clone(),
             conversations: store.clone(),
             locks: engine.conversation_locks(),
+            reach: Some(Arc::new(crate::open311::reach::Open311Reach {
+                open311: store.clone(),
+                gateway: gateway.clone(),
+                sms: store.clone(),
+                sms_country,
+                relaying,
+            })),
             every: Duration::from_secs(settings.callback.interval_secs),
         });
         Ok(Core {

@@ -130,6 +130,7 @@ const REQUIRED: &[&str] = &[
     "sms_opted_out",
     "sms_resubscribed",
     "sms_verification_code",
+    "event_survey_no_channel",
 ];
 
 pub struct Bots {

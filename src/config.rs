@@ -481,11 +481,13 @@ fn apply_env_overrides(
 }
 
 /// An environment value is read as a TOML value when it is one (`42`, `true`, `0.5`), else as a
-/// string, so `HOTLINE__SERVER__LISTEN=0.0.0.0:80` needs no quotes.
+/// string, so `HOTLINE__SERVER__LISTEN=0.0.0.0:80` needs no quotes. Times and dates stay strings
+/// (no setting is a TOML datetime): `HOTLINE__CALLBACK__QUIET_START=22:00` means "22:00".
 fn env_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_datetime())
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
@@ -542,6 +544,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.chat.max_text_chars, 20);
+    }
+
+    #[test]
+    fn a_time_in_the_environment_is_read_as_written() {
+        let s = load_text("", &[("HOTLINE__CALLBACK__QUIET_START", "22:30")]).unwrap();
+        assert_eq!(s.callback.quiet_start, "22:30");
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! content starts with (【噪音】…), so an Open311 request is dispatched by the same rules as a
 //! chat. A service whose matter happens somewhere asks for the district as an attribute (a
 //! single-value list of `[city] districts`).
+//!
+//! [`reach`] decides where the callback survey of a request goes (GeoReport has no way back).
+
+pub mod reach;
 
 use std::path::Path;
 
@@ -118,6 +122,37 @@ pub struct RequestRecord {
     /// The integrator whose API key posted it.
     pub integrator: String,
     pub account_id: Option<String>,
+    /// A photo or other media of the matter, as the requester's app hosts it (http or https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
+}
+
+/// Longest `media_url` accepted.
+pub const MAX_MEDIA_URL_CHARS: usize = 2048;
+
+/// A `media_url` as posted: an absolute http(s) URL with a host, no spaces or control characters,
+/// at most [`MAX_MEDIA_URL_CHARS`]; `Err` says what is wrong.
+pub fn check_media_url(url: &str) -> Result<(), String> {
+    if url.chars().count() > MAX_MEDIA_URL_CHARS {
+        return Err(format!(
+            "`media_url` is longer than {MAX_MEDIA_URL_CHARS} characters"
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("`media_url` must not contain spaces or control characters".into());
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or_default())
+        .map(|h| h.rsplit('@').next().unwrap_or_default());
+    match host {
+        Some(h) if !h.is_empty() && !h.starts_with(':') => Ok(()),
+        _ => Err(format!(
+            "`media_url` must be an http(s) URL such as https://example.org/photo.jpg (got `{url}`)"
+        )),
+    }
 }
 
 /// GeoReport's two statuses: `closed` once the matter is settled (办结, 回访, withdrawn, merged).
@@ -157,6 +192,24 @@ mod tests {
             err.contains("open311.toml") && err.contains("fire"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_media_url_must_be_an_http_url_with_a_host() {
+        assert!(check_media_url("https://img.example.org/a.jpg").is_ok());
+        assert!(check_media_url("http://example.org:8080/p?x=1").is_ok());
+        for bad in [
+            "ftp://example.org/a.jpg",
+            "javascript:alert(1)",
+            "https://",
+            "https:///a.jpg",
+            "https://exa mple.org/a.jpg",
+            "example.org/a.jpg",
+        ] {
+            assert!(check_media_url(bad).is_err(), "{bad}");
+        }
+        let long = format!("https://example.org/{}", "a".repeat(MAX_MEDIA_URL_CHARS));
+        assert!(check_media_url(&long).unwrap_err().contains("longer"));
     }
 
     #[test]

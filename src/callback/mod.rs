@@ -3,6 +3,7 @@
 //! - [`timing`]: when a survey or reminder may go out (delay, quiet hours): pure.
 //! - [`answers`]: reading the citizen's replies (payloads, digits, words, phrases): pure.
 //! - [`survey`]: the questions as channel-agnostic replies with buttons.
+//! - [`reach`]: where a survey reaches the citizen when not on the ticket's own conversation.
 //! - [`worker`]: the background loop that sends due surveys and reminders and records 未联系上.
 //!
 //! The decisions that change a ticket (closing a round, 重办) live with the ticket service
@@ -10,6 +11,7 @@
 //! (`engine::survey`).
 
 pub mod answers;
+pub mod reach;
 pub mod survey;
 pub mod timing;
 pub mod worker;

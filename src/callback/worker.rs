@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::reach::CallbackReach;
 use crate::clock;
 use crate::engine::locks::StripedLocks;
 use crate::store::ConversationStore;
-use crate::tickets::{CallbackStep, TicketService};
+use crate::tickets::{CallbackContext, CallbackStep, TicketService};
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct CallbackWorker {
     pub conversations: Arc<dyn ConversationStore>,
     /// The engine's conversation locks: a survey never interleaves with a message being handled.
     pub locks: Arc<StripedLocks>,
+    /// Where a survey reaches the citizen when not on the ticket's own conversation (Open311).
+    pub reach: Option<Arc<dyn CallbackReach>>,
     pub every: Duration,
 }
 
@@ -38,6 +41,11 @@ impl CallbackWorker {
     /// Does whatever is due at `now`.
     pub async fn tick(&self, now: Timestamp) -> CallbackCounts {
         let mut counts = CallbackCounts::default();
+        let ctx = CallbackContext {
+            conversations: &*self.conversations,
+            locks: &self.locks,
+            reach: self.reach.as_deref(),
+        };
         loop {
             let due = match self.service.due_callbacks(now, BATCH) {
                 Ok(due) => due,
@@ -48,10 +56,7 @@ impl CallbackWorker {
             };
             let mut progressed = false;
             for (at, number) in &due {
-                let step = self
-                    .service
-                    .run_due_callback(*at, *number, now, &*self.conversations, &self.locks)
-                    .await;
+                let step = self.service.run_due_callback(*at, *number, now, &ctx).await;
                 match step {
                     Ok(step) => {
                         progressed = true;

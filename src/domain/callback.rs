@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::TicketNumber;
+use super::{Channel, ConversationId, TicketNumber};
 
 /// A satisfaction level. Three levels by default (满意 / 基本满意 / 不满意); a five-level scale adds
 /// 非常满意 and 非常不满意.
@@ -167,6 +167,17 @@ pub struct Callback {
     /// the rule visible in the data and in the unit's view.)
     pub hotline_only: bool,
     pub rounds: Vec<CallbackRound>,
+    /// Where the surveys went when not to the ticket's own conversation: an Open311 request's
+    /// contact phone, by SMS. The reminder and the citizen's answers follow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey_chat: Option<SurveyChat>,
+}
+
+/// A conversation a survey is sent to, and its channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyChat {
+    pub channel: Channel,
+    pub conversation: ConversationId,
 }
 
 impl Callback {

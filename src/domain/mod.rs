@@ -16,7 +16,7 @@ mod ticket;
 mod webhook;
 
 pub use callback::{
-    Callback, CallbackRound, PendingSurvey, Satisfaction, SurveyOutcome, SurveyStep,
+    Callback, CallbackRound, PendingSurvey, Satisfaction, SurveyChat, SurveyOutcome, SurveyStep,
 };
 pub use cluster::Cluster;
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};

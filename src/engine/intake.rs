@@ -90,6 +90,7 @@ impl Engine {
             if !(open && recent && same_matter(&ticket.details, draft)) {
                 continue;
             }
+            let before = ticket.clone();
             let note = self.bots.say(
                 "event_repeated_report",
                 context! { content => &draft.content },
@@ -105,7 +106,9 @@ impl Engine {
                 "ticket_joined",
                 context! { number => ticket.number.to_string(), status => ticket.status.label() },
             );
-            self.stores.tickets.save(ticket).await?;
+            self.service
+                .note_repeated_report(&before, ticket, turn.now)
+                .await?;
             turn.conversation.state = DialogueState::Idle;
             return Ok(Some(EngineOutput {
                 replies: vec![OutboundReply::text(text)],

@@ -143,7 +143,10 @@ pub async fn later_messages(
     caller: IntegratorCaller,
     Path(user): Path<String>,
     Query(after): Query<After>,
-) -> Result<Json<LaterMessages>, ApiError> {
+) -> Result<Response, ApiError> {
+    if let Err(wait) = state.interop.take_read(&caller.0) {
+        return Ok(super::interop::too_many_requests(wait));
+    }
     let unknown = || {
         ApiError::not_found(
             "unknown_user",
@@ -176,5 +179,5 @@ pub async fn later_messages(
             })
         })
         .collect();
-    Ok(Json(LaterMessages { user, messages }))
+    Ok(Json(LaterMessages { user, messages }).into_response())
 }

@@ -32,7 +32,14 @@ pub struct InteropState {
     pub conversations: Arc<dyn ConversationStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub open311: Arc<dyn Open311Store>,
-    limits: HashMap<String, DefaultDirectRateLimiter>,
+    limits: HashMap<String, Quotas>,
+}
+
+/// An integrator's two quotas, each of `rate_per_minute`: what it sends (messages, requests)
+/// and what it reads (pulls, Open311 reads), so polling never starves posting.
+struct Quotas {
+    writes: DefaultDirectRateLimiter,
+    reads: DefaultDirectRateLimiter,
 }
 
 impl InteropState {
@@ -46,9 +53,13 @@ impl InteropState {
             .iter()
             .map(|i| {
                 let per_minute = NonZeroU32::new(i.rate_per_minute).unwrap_or(NonZeroU32::MIN);
+                let quota = Quota::per_minute(per_minute);
                 (
                     i.id.clone(),
-                    RateLimiter::direct(Quota::per_minute(per_minute)),
+                    Quotas {
+                        writes: RateLimiter::direct(quota),
+                        reads: RateLimiter::direct(quota),
+                    },
                 )
             })
             .collect();
@@ -81,7 +92,16 @@ impl InteropState {
 
     /// Takes one request from the integrator's quota; `Err` holds the seconds to wait.
     pub fn take(&self, integrator: &str) -> Result<(), u64> {
-        let Some(limiter) = self.limits.get(integrator) else {
+        self.take_from(self.limits.get(integrator).map(|q| &q.writes))
+    }
+
+    /// Takes one read (a pull, an Open311 read with the key) from the integrator's read quota.
+    pub fn take_read(&self, integrator: &str) -> Result<(), u64> {
+        self.take_from(self.limits.get(integrator).map(|q| &q.reads))
+    }
+
+    fn take_from(&self, limiter: Option<&DefaultDirectRateLimiter>) -> Result<(), u64> {
+        let Some(limiter) = limiter else {
             return Ok(());
         };
         limiter.check().map_err(|not_until| {

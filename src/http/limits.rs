@@ -142,6 +142,11 @@ pub async fn enforce(State(limits): State<Arc<Limits>>, request: Request, next: 
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
         && let Err(refused) = limits.check_ip(addr.ip())
     {
+        // Each API answers in its own error format: Open311's is the spec's error document.
+        let path = request.uri().path();
+        if path.starts_with("/open311/") {
+            return super::open311::rate_limited(path, refused.retry_after_secs);
+        }
         return refused.into_response();
     }
     if route.as_deref() == Some(CHAT_MESSAGES) && request.method() == axum::http::Method::POST {

@@ -231,11 +231,16 @@ pub trait WebhookStore: Send + Sync {
 /// What an Open311 request adds to its ticket (its service, coordinates, who posted it), by
 /// ticket number.
 pub trait Open311Store: Send + Sync {
-    fn put_open311(
+    /// Gives the ticket its number and stores it, its indexes and its Open311 record in one
+    /// transaction, durably: there is never one without the other. With a `request_key` (the
+    /// integrator's `Idempotency-Key`, unique per integrator) a key seen before stores nothing and
+    /// returns the ticket it created; the flag says whether the ticket is new.
+    fn create_open311(
         &self,
-        number: TicketNumber,
+        ticket: NewTicket,
         record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, ()>;
+        request_key: Option<String>,
+    ) -> StoreFuture<'_, (Ticket, bool)>;
     fn open311(
         &self,
         number: TicketNumber,

@@ -283,6 +283,27 @@ fn ticket_key(number: TicketNumber) -> [u8; 8] {
     number.value().to_be_bytes()
 }
 
+/// Inside a transaction: gives `ticket` the next number and inserts it with its indexes.
+fn insert_new_ticket(
+    tickets: &sled::transaction::TransactionalTree,
+    meta: &sled::transaction::TransactionalTree,
+    ticket_index: &sled::transaction::TransactionalTree,
+    deadlines: &sled::transaction::TransactionalTree,
+    ticket: &NewTicket,
+) -> sled::transaction::ConflictableTransactionResult<Ticket, StoreError> {
+    let sequence = match meta.get(NEXT_TICKET_SEQUENCE)? {
+        Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]))
+            .max(TicketNumber::FIRST_SEQUENCE),
+        None => TicketNumber::FIRST_SEQUENCE,
+    };
+    let stored = Ticket::open(TicketNumber::from_sequence(sequence), ticket.clone());
+    let bytes = encode(&stored).map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+    tickets.insert(&ticket_key(stored.number), bytes)?;
+    meta.insert(NEXT_TICKET_SEQUENCE, &(sequence + 1).to_be_bytes())?;
+    index::index_ticket(ticket_index, deadlines, meta, &stored)?;
+    Ok(stored)
+}
+
 impl TicketStore for SledStore {
     fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket> {
         self.write(move |trees| {
@@ -294,21 +315,7 @@ impl TicketStore for SledStore {
                 &trees.deadlines,
             )
                 .transaction(|(tickets, meta, ticket_index, deadlines)| {
-                    let sequence = match meta.get(NEXT_TICKET_SEQUENCE)? {
-                        Some(bytes) => {
-                            u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]))
-                                .max(TicketNumber::FIRST_SEQUENCE)
-                        }
-                        None => TicketNumber::FIRST_SEQUENCE,
-                    };
-                    let stored =
-                        Ticket::open(TicketNumber::from_sequence(sequence), ticket.clone());
-                    let bytes = encode(&stored)
-                        .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
-                    tickets.insert(&ticket_key(stored.number), bytes)?;
-                    meta.insert(NEXT_TICKET_SEQUENCE, &(sequence + 1).to_be_bytes())?;
-                    index::index_ticket(ticket_index, deadlines, meta, &stored)?;
-                    Ok(stored)
+                    insert_new_ticket(tickets, meta, ticket_index, deadlines, &ticket)
                 });
             result.map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,

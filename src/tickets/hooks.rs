@@ -10,13 +10,42 @@ use crate::domain::lifecycle::TicketAction;
 use crate::domain::{Ticket, WebhookDelivery};
 use crate::store::WebhookStore;
 
-/// Turns one lifecycle change into webhook deliveries (none, or one per receiver).
+/// What happened to a ticket in one saved step: a lifecycle action, a 回访 step that changes
+/// the callback round but not the status (the survey sent, its reminder), or the citizen
+/// reporting the same open matter again (a note on the trail).
+#[derive(Debug, Clone)]
+pub enum TicketChange {
+    Action(TicketAction),
+    SurveySent,
+    SurveyReminded,
+    RepeatedReport,
+}
+
+impl TicketChange {
+    /// The snake_case name: the action's (`dispatch`, `survey`, `rehandle` …), `survey_sent` or
+    /// `survey_reminder`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TicketChange::Action(action) => action.kind().name(),
+            TicketChange::SurveySent => "survey_sent",
+            TicketChange::SurveyReminded => "survey_reminder",
+            TicketChange::RepeatedReport => "repeated_report",
+        }
+    }
+
+    /// Whether the step appended an event to the ticket's audit trail (whose actor acted).
+    pub fn appends_event(&self) -> bool {
+        matches!(self, TicketChange::Action(_) | TicketChange::RepeatedReport)
+    }
+}
+
+/// Turns one change into webhook deliveries (none, or one per receiver).
 pub trait ChangeHook: Send + Sync {
     fn webhooks(
         &self,
         before: &Ticket,
         after: &Ticket,
-        action: &TicketAction,
+        change: &TicketChange,
         now: Timestamp,
     ) -> Vec<WebhookDelivery>;
 }

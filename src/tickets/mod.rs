@@ -11,5 +11,7 @@ pub mod outbox;
 pub mod scheduler;
 mod service;
 
-pub use hooks::{ChangeHook, Hooks};
-pub use service::{CallbackStep, ServiceError, SurveyFinish, TicketService, TicketServiceParts};
+pub use hooks::{ChangeHook, Hooks, TicketChange};
+pub use service::{
+    CallbackContext, CallbackStep, ServiceError, SurveyFinish, TicketService, TicketServiceParts,
+};

@@ -131,7 +131,7 @@ impl TicketService {
         let red = matches!(action, TicketAction::Supervise { .. });
         let mut next = crate::domain::lifecycle::apply(
             &ticket,
-            action,
+            action.clone(),
             &Actor::System,
             now,
             self.lifecycle(),
@@ -147,7 +147,10 @@ impl TicketService {
         } else {
             warned.yellow = true;
         }
-        self.tickets().save(next).await?;
+        // Through the one save path: the units' webhooks hear of 催办 and 督办 too.
+        let change = super::TicketChange::Action(action);
+        self.save_steps(&ticket, vec![(change, next)], Vec::new(), now)
+            .await?;
         Ok(())
     }
 }

@@ -7,9 +7,11 @@ use minijinja::context;
 
 mod callback;
 mod survey_result;
-pub use callback::CallbackStep;
+mod survey_steps;
+pub use callback::{CallbackContext, CallbackStep};
 pub use survey_result::SurveyFinish;
 
+use super::TicketChange;
 use super::dispatch::{DispatchRules, check_lead};
 use crate::bots::Bots;
 use crate::calendar::{TimeLimits, Urgency, WorkCalendar};
@@ -69,17 +71,6 @@ impl TicketService {
     pub fn with_hooks(mut self, hooks: super::Hooks) -> Self {
         self.hooks = Some(hooks);
         self
-    }
-
-    /// Opens a ticket that arrived complete (an Open311 request), then dispatches it as
-    /// [`Self::on_created`] does for one from the chat intake.
-    pub async fn open(
-        &self,
-        ticket: crate::domain::NewTicket,
-        now: Timestamp,
-    ) -> Result<Ticket, ServiceError> {
-        let ticket = self.parts.tickets.create(ticket).await?;
-        self.on_created(ticket, now).await
     }
 
     pub fn units(&self) -> &Units {
@@ -253,11 +244,51 @@ impl TicketService {
             self.open_callback_round(&mut next, now).await?;
         }
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
-        let queued = !messages.is_empty();
-        let webhooks = match &self.hooks {
-            Some(hooks) => hooks.hook.webhooks(&ticket, &next, &action, now),
-            None => Vec::new(),
+        self.save_steps(
+            &ticket,
+            vec![(TicketChange::Action(action), next)],
+            messages,
+            now,
+        )
+        .await
+    }
+
+    /// The citizen reported the same open matter again (并单 at intake): `after` carries the
+    /// note; saved through the one save path, so the units handling it hear of it.
+    pub async fn note_repeated_report(
+        &self,
+        before: &Ticket,
+        after: Ticket,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let change = TicketChange::RepeatedReport;
+        self.save_steps(before, vec![(change, after)], Vec::new(), now)
+            .await
+    }
+
+    /// The one save path for a change after intake: the ticket as the last of `steps` leaves it,
+    /// the messages it owes the citizen and the webhooks each step owes (in order), all in one
+    /// transaction. Each step is what happened and the ticket after it; the first step starts
+    /// from `before`.
+    pub(super) async fn save_steps(
+        &self,
+        before: &Ticket,
+        steps: Vec<(TicketChange, Ticket)>,
+        messages: Vec<OutboxMessage>,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let mut webhooks = Vec::new();
+        if let Some(hooks) = &self.hooks {
+            let mut from = before;
+            for (change, after) in &steps {
+                webhooks.extend(hooks.hook.webhooks(from, after, change, now));
+                from = after;
+            }
+        }
+        let Some((_, next)) = steps.into_iter().last() else {
+            return Ok(before.clone());
         };
+        let queued = !messages.is_empty();
         match &self.hooks {
             Some(hooks) if !webhooks.is_empty() => {
                 hooks

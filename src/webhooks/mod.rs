@@ -21,10 +21,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, Secret, parse_toml};
-use crate::domain::lifecycle::TicketAction;
 use crate::domain::{Ticket, UnitId, WebhookDelivery};
 use crate::http::tickets_view::{TicketView, Viewer, view};
-use crate::tickets::ChangeHook;
+use crate::tickets::{ChangeHook, TicketChange};
 use crate::units::Units;
 
 pub const WEBHOOKS_FILE: &str = "webhooks.toml";
@@ -88,10 +87,13 @@ pub struct UnitWebhooks {
 
 /// The body of a ticket-change webhook.
 #[derive(Serialize)]
-struct TicketChange<'a> {
-    /// `ticket.<action>`: `ticket.dispatch`, `ticket.sign`, `ticket.reply`, …
+struct ChangeBody<'a> {
+    /// `ticket.<action>`: `ticket.dispatch`, `ticket.sign`, `ticket.reply`, … and for 回访
+    /// `ticket.survey_sent`, `ticket.survey_reminder`, `ticket.survey` (the result, also
+    /// 未联系上) and `ticket.rehandle` (重办); `ticket.repeated_report` when the citizen reports
+    /// the same open matter again.
     event: String,
-    /// The lifecycle action's name (`dispatch`, `sign`, `progress`, …).
+    /// The lifecycle action's name (`dispatch`, `sign`, `progress`, …, `survey_sent`).
     action: &'static str,
     /// Who acted: `system`, `operator:<id>`, `unit:<id>`, `citizen`.
     actor: &'a str,
@@ -169,14 +171,19 @@ impl UnitWebhooks {
         &self,
         unit: &UnitId,
         after: &Ticket,
-        action: &TicketAction,
+        change: &TicketChange,
         now: Timestamp,
     ) -> Option<String> {
-        let kind = action.kind().name();
-        let change = TicketChange {
+        let kind = change.name();
+        let actor = if change.appends_event() {
+            after.events.last().map(|e| e.actor.as_str()).unwrap_or("")
+        } else {
+            "system"
+        };
+        let change = ChangeBody {
             event: format!("ticket.{kind}"),
             action: kind,
-            actor: after.events.last().map(|e| e.actor.as_str()).unwrap_or(""),
+            actor,
             occurred_at: now,
             unit: unit.as_str(),
             involved: after.handling.involves(unit),
@@ -202,7 +209,7 @@ impl ChangeHook for UnitWebhooks {
         &self,
         before: &Ticket,
         after: &Ticket,
-        action: &TicketAction,
+        change: &TicketChange,
         now: Timestamp,
     ) -> Vec<WebhookDelivery> {
         if self.endpoints.is_empty() {
@@ -221,10 +228,10 @@ impl ChangeHook for UnitWebhooks {
                 if !self.endpoints.contains_key(&target) {
                     return None;
                 }
-                let body = self.body(unit, after, action, now)?;
+                let body = self.body(unit, after, change, now)?;
                 Some(WebhookDelivery::new(
                     target,
-                    format!("ticket.{}", action.kind().name()),
+                    format!("ticket.{}", change.name()),
                     Some(after.number),
                     body,
                     now,

@@ -4,78 +4,37 @@
 
 use std::time::Duration;
 
-use hotline::auth::Role;
 use hotline::callback::worker::CallbackCounts;
 use jiff::{Timestamp, ToSpan};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{TestApp, create_token, reply_text, spawn_app_in, test_settings};
-
-struct Tokens {
-    unit: String,
-    admin: String,
-}
+use crate::helpers::{TestApp, Tokens, reply_text, spawn_app_in, surveyed_now, test_settings};
 
 async fn app() -> (TestApp, Tokens) {
     let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens {
-        unit: create_token(data.path(), Role::Unit("nanshan-urban".into())).await,
-        admin: create_token(data.path(), Role::Admin).await,
-    };
+    let tokens = Tokens::create(data.path()).await;
     (spawn_app_in(data, survey_settings()).await, tokens)
 }
 
 /// No delay and no quiet hours here (those are tested below at explicit times); the worker runs
 /// when the test says, the background loop is kept out of the way.
 fn survey_settings() -> hotline::config::Settings {
-    let mut settings = test_settings();
-    settings.callback.delay_minutes = 0;
-    settings.callback.quiet_start = "00:00".into();
-    settings.callback.quiet_end = "00:00".into();
-    settings.callback.interval_secs = 3600;
-    settings
+    surveyed_now(test_settings())
 }
 
 async fn call(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let url = format!("{}{path}", app.base);
-    let request = match body {
-        None => app.client.get(url),
-        Some(body) => app.client.post(url).json(&body),
-    };
-    let response = request.bearer_auth(token).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    crate::helpers::call(&app.client, format!("{}{path}", app.base), token, body).await
 }
 
 /// A noise complaint in Nanshan (dispatched at once to nanshan-urban): (session, number).
 async fn open_ticket(app: &TestApp) -> (String, String) {
-    let session = app.new_session().await;
-    let summary = app
-        .say(
-            &session,
-            "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678",
-        )
-        .await;
-    assert!(reply_text(&summary).contains("请核对"), "{summary}");
-    let done = app.say(&session, "确认").await;
-    let number = done["ticket"]["number"].as_str().unwrap().to_string();
-    (session, number)
+    app.open_ticket("南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678")
+        .await
 }
 
 /// The unit signs, replies and closes: 办结, which opens a callback round.
 async fn handle_and_close(app: &TestApp, tokens: &Tokens, number: &str) {
-    let path = format!("/api/units/tickets/{number}");
-    for (step, body) in [
-        ("sign", json!({})),
-        (
-            "reply",
-            json!({ "text": "已约谈店主，晚上10点后停止营业。" }),
-        ),
-        ("close", json!({ "text": "已整改，持续巡查。" })),
-    ] {
-        let (status, body) = call(app, &tokens.unit, &format!("{path}/{step}"), Some(body)).await;
-        assert_eq!(status, 200, "{step}: {body}");
-    }
+    app.handle_and_close(&tokens.unit, number).await;
 }
 
 /// `days` from now.
@@ -121,15 +80,7 @@ fn labels(entry: &Value) -> Vec<String> {
 }
 
 async fn ticket(app: &TestApp, tokens: &Tokens, number: &str) -> Value {
-    let (status, body) = call(
-        app,
-        &tokens.admin,
-        &format!("/api/operator/tickets/{number}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    app.operator_ticket(&tokens.admin, number).await
 }
 
 #[tokio::test]

@@ -2,37 +2,19 @@
 //! (inline buttons, answered by callback queries) and the fake SMS provider (numbered choices,
 //! answered by digits in signed Twilio webhooks); the ticket ends 已回访 with the rating kept.
 
-use hotline::auth::Role;
 use hotline::channels::telegram::TelegramMode;
 use hotline::config::Settings;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::fake_telegram::FakeBotApi;
-use crate::helpers::{TestApp, create_token, spawn_app_in};
+use crate::helpers::{TestApp, Tokens, spawn_app_in, surveyed_now};
 use crate::{sms, telegram};
-
-/// No delay and no quiet hours; the worker runs when the test says.
-fn surveyed_now(mut settings: Settings) -> Settings {
-    settings.callback.delay_minutes = 0;
-    settings.callback.quiet_start = "00:00".into();
-    settings.callback.quiet_end = "00:00".into();
-    settings.callback.interval_secs = 3600;
-    settings
-}
-
-struct Tokens {
-    unit: String,
-    admin: String,
-}
 
 async fn spawn(settings: Settings) -> (TestApp, Tokens) {
     let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens {
-        unit: create_token(data.path(), Role::Unit("nanshan-urban".into())).await,
-        admin: create_token(data.path(), Role::Admin).await,
-    };
+    let tokens = Tokens::create(data.path()).await;
     (spawn_app_in(data, surveyed_now(settings)).await, tokens)
 }
 
@@ -46,39 +28,12 @@ fn ticket_number(receipt: &str) -> String {
         .collect()
 }
 
-/// The unit signs, replies and closes: 办结, which opens a callback round.
 async fn handle_and_close(app: &TestApp, tokens: &Tokens, number: &str) {
-    for (step, body) in [
-        ("sign", json!({})),
-        (
-            "reply",
-            json!({ "text": "已约谈店主，晚上10点后停止营业。" }),
-        ),
-        ("close", json!({ "text": "已整改，持续巡查。" })),
-    ] {
-        let response = app
-            .client
-            .post(format!("{}/api/units/tickets/{number}/{step}", app.base))
-            .bearer_auth(&tokens.unit)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        assert_eq!(status, 200, "{step}: {}", response.text().await.unwrap());
-    }
+    app.handle_and_close(&tokens.unit, number).await;
 }
 
 async fn ticket(app: &TestApp, tokens: &Tokens, number: &str) -> Value {
-    let response = app
-        .client
-        .get(format!("{}/api/operator/tickets/{number}", app.base))
-        .bearer_auth(&tokens.admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.operator_ticket(&tokens.admin, number).await
 }
 
 #[tokio::test]

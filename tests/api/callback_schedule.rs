@@ -48,6 +48,7 @@ fn handling(data: &std::path::Path) -> Handling {
         service: service.clone(),
         conversations: store.clone(),
         locks: Default::default(),
+        reach: None,
         every: Duration::from_secs(60),
     };
     Handling {

@@ -2,34 +2,15 @@
 //! gets the replies in the response, and receives the unit's later answer as a signed webhook
 //! (or pulls it). Retries are answered once; each integrator has its own rate limit.
 
-use hotline::app::{Application, Paths};
 use hotline::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{create_token, test_settings};
+use crate::helpers::{
+    channel_message, create_token, reply_text, spawn_app_with_config, test_settings, unit_act,
+};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const TIP: &str = "南山区滨河小区3栋楼下的烧烤店每天营业到凌晨两点，昨晚11点还在吵，根本睡不着，请派人管一下，我电话13812345678";
-
-async fn post(client: &reqwest::Client, base: &str, key: &str, body: &Value) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/channel/v1/messages"))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn texts(response: &Value) -> String {
-    response["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["text"].as_str().unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[tokio::test]
 async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrator_signed() {
@@ -52,7 +33,7 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     let client = reqwest::Client::new();
     let base = server.base.clone();
 
-    let first = post(
+    let first = channel_message(
         &client,
         &base,
         &key,
@@ -62,8 +43,8 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["duplicate"], false);
-    assert!(texts(&first).contains("请核对"), "{first}");
-    let confirmed: Value = post(
+    assert!(reply_text(&first).contains("请核对"), "{first}");
+    let confirmed: Value = channel_message(
         &client,
         &base,
         &key,
@@ -75,18 +56,9 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     .unwrap();
     let number = confirmed["ticket"]["number"].as_str().unwrap().to_string();
 
-    for (action, body) in [
-        ("sign", None),
-        ("reply", Some(json!({"text": "已责令烧烤店22点后停止营业"}))),
-    ] {
-        let mut request = client
-            .post(format!("{base}/api/units/tickets/{number}/{action}"))
-            .bearer_auth(&unit);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        assert_eq!(request.send().await.unwrap().status(), 200, "{action}");
-    }
+    unit_act(&client, &base, &unit, &number, "sign", json!({})).await;
+    let reply = json!({"text": "已责令烧烤店22点后停止营业"});
+    unit_act(&client, &base, &unit, &number, "reply", reply).await;
 
     let arrivals = receiver.wait_for(1, 20).await;
     let pushed = arrivals[0].json();
@@ -147,28 +119,6 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     receiver.stop().await;
 }
 
-/// The in-process server with `config` (a test's own config directory).
-async fn spawn_with(
-    data: &std::path::Path,
-    config: &std::path::Path,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let app = Application::build(
-        test_settings(),
-        &Paths {
-            data: data.to_path_buf(),
-            config: config.to_path_buf(),
-        },
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    (base, stop)
-}
-
 #[tokio::test]
 async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_holds() {
     let config = config_dir(&[(
@@ -178,18 +128,18 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     let data = tempfile::tempdir().unwrap();
     let key = create_token(data.path(), Role::Integrator("city-app".into())).await;
     let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
-    let (base, stop) = spawn_with(data.path(), config.path()).await;
-    let client = reqwest::Client::new();
+    let app = spawn_app_with_config(data, test_settings(), config.path()).await;
+    let (client, base) = (app.client.clone(), app.base.clone());
     let message = json!({"user": "u-1", "message_id": "m1", "text": "身份证丢了怎么补办"});
 
-    let first: Value = post(&client, &base, &key, &message)
+    let first: Value = channel_message(&client, &base, &key, &message)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(first["duplicate"], false);
-    assert!(!texts(&first).is_empty());
-    let again = post(&client, &base, &key, &message).await;
+    assert!(!reply_text(&first).is_empty());
+    let again = channel_message(&client, &base, &key, &message).await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["duplicate"], true);
@@ -212,16 +162,18 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
         .unwrap();
     assert_eq!(code(anonymous).await, (401, "unauthorized".into()));
     assert_eq!(
-        code(post(&client, &base, &unit, &message).await).await,
+        code(channel_message(&client, &base, &unit, &message).await).await,
         (403, "forbidden".into())
     );
     assert_eq!(
-        code(post(&client, &base, &key, &ghost).await).await,
+        code(channel_message(&client, &base, &key, &ghost).await).await,
         (400, "empty_text".into())
     );
     let missing = json!({"user": "ghost", "text": "你好"});
     assert_eq!(
-        code(post(&client, &base, &key, &missing).await).await.0,
+        code(channel_message(&client, &base, &key, &missing).await)
+            .await
+            .0,
         400
     );
     let malformed = client
@@ -235,7 +187,7 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     assert_eq!(code(malformed).await, (400, "malformed_json".into()));
     let huge = json!({"user": "ghost", "message_id": "g2", "text": "长".repeat(40_000)});
     assert_eq!(
-        code(post(&client, &base, &key, &huge).await).await,
+        code(channel_message(&client, &base, &key, &huge).await).await,
         (413, "body_too_large".into())
     );
     let unknown = client
@@ -251,8 +203,11 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     );
 
     let third = json!({"user": "u-2", "message_id": "m3", "text": "你好"});
-    assert_eq!(post(&client, &base, &key, &third).await.status(), 200);
-    let over = post(
+    assert_eq!(
+        channel_message(&client, &base, &key, &third).await.status(),
+        200
+    );
+    let over = channel_message(
         &client,
         &base,
         &key,
@@ -262,7 +217,23 @@ async fn retries_are_answered_once_bad_input_stores_nothing_and_the_rate_limit_h
     assert_eq!(over.status(), 429);
     assert!(over.headers().contains_key("retry-after"));
     assert_eq!(code(over).await.1, "rate_limited");
-    let _ = stop.send(());
+
+    // Pulls have a quota of their own (the one read above was the first): polling never starves
+    // posting, and is limited all the same.
+    let pull = || {
+        client
+            .get(format!("{base}/api/channel/v1/users/u-1/messages"))
+            .bearer_auth(&key)
+            .send()
+    };
+    assert_eq!(pull().await.unwrap().status(), 200);
+    assert_eq!(pull().await.unwrap().status(), 200);
+    let over = pull().await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    let (_, refused) = code(over).await;
+    assert_eq!(refused, "rate_limited");
+    app.stop().await;
 }
 
 #[test]

@@ -10,24 +10,12 @@ use hotline::auth::Role;
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::helpers::{TestApp, create_token, reply_text, spawn_app, spawn_app_in, test_settings};
+use crate::helpers::{create_token, spawn_app, spawn_app_in, test_settings};
 
 const NOISE: &str = "南山区海景路3号楼下烧烤店噪音扰民，电话13812345678";
 
 /// The console's page width against the viewport's: both should be 360 on a phone.
 const WIDTHS: &str = "return [document.documentElement.scrollWidth, window.innerWidth]";
-
-/// A citizen reports `text` through the chat API and confirms; returns (session, ticket number).
-async fn citizen_opens_ticket(app: &TestApp, text: &str) -> (String, String) {
-    let session = app.new_session().await;
-    let summary = app.say(&session, text).await;
-    assert!(reply_text(&summary).contains("请核对"), "{summary}");
-    let done = app.say(&session, "确认").await;
-    let number = done["ticket"]["number"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no ticket: {done}"));
-    (session, number.to_string())
-}
 
 /// Opens the console, pastes `token` and presses Enter.
 async fn log_in(browser: &Browser, base: &str, token: &str) {
@@ -96,7 +84,7 @@ async fn a_clerk_signs_answers_and_closes_a_ticket_in_the_console_and_the_citize
     let data = tempfile::tempdir().unwrap();
     let token = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
     let app = spawn_app_in(data, test_settings()).await;
-    let (session, number) = citizen_opens_ticket(&app, NOISE).await;
+    let (session, number) = app.open_ticket(NOISE).await;
     let browser = Browser::start().await;
 
     log_in(&browser, &app.base, &token).await;
@@ -279,11 +267,9 @@ async fn an_objection_made_in_the_console_reaches_the_operator_who_re_dispatches
     let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
     let operator = create_token(data.path(), Role::Operator).await;
     let app = spawn_app_in(data, test_settings()).await;
-    let (_, number) = citizen_opens_ticket(
-        &app,
-        "南山区海景路烧烤油烟太大熏得开不了窗，电话13812345678",
-    )
-    .await;
+    let (_, number) = app
+        .open_ticket("南山区海景路烧烤油烟太大熏得开不了窗，电话13812345678")
+        .await;
     // A desktop: the list and the ticket side by side.
     let browser = Browser::start_sized(1280, 860).await;
 

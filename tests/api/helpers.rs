@@ -66,7 +66,11 @@ pub async fn spawn_app_in(data: TempDir, settings: Settings) -> TestApp {
         data: data.path().to_path_buf(),
         config: repo().join("config"),
     };
-    let app = Application::build(settings, &paths).await.unwrap();
+    start_app(data, settings, &paths).await
+}
+
+async fn start_app(data: TempDir, settings: Settings, paths: &Paths) -> TestApp {
+    let app = Application::build(settings, paths).await.unwrap();
     let addr = app.local_addr().unwrap();
     let callbacks = app.callbacks();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -242,5 +246,164 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The server with `config` (a test's own config directory) instead of the repository's.
+pub async fn spawn_app_with_config(data: TempDir, settings: Settings, config: &Path) -> TestApp {
+    let paths = Paths {
+        data: data.path().to_path_buf(),
+        config: config.to_path_buf(),
+    };
+    start_app(data, settings, &paths).await
+}
+
+/// No delay and no quiet hours for 回访; the background worker is kept out of the way (every
+/// hour), so a test runs it when it says (`TestApp::callbacks`).
+pub fn surveyed_now(mut settings: Settings) -> Settings {
+    settings.callback.delay_minutes = 0;
+    settings.callback.quiet_start = "00:00".into();
+    settings.callback.quiet_end = "00:00".into();
+    settings.callback.interval_secs = 3600;
+    settings
+}
+
+/// Tokens of the unit nanshan-urban (which handles Nanshan's noise complaints) and of an admin.
+pub struct Tokens {
+    pub unit: String,
+    pub admin: String,
+}
+
+impl Tokens {
+    /// Made in a not-yet-opened data directory.
+    pub async fn create(data: &Path) -> Tokens {
+        use hotline::auth::Role;
+        Tokens {
+            unit: create_token(data, Role::Unit("nanshan-urban".into())).await,
+            admin: create_token(data, Role::Admin).await,
+        }
+    }
+}
+
+/// `GET` (no body) or `POST` (a JSON body) with a bearer token: (status, JSON body or null).
+pub async fn call(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = match body {
+        None => client.get(url),
+        Some(body) => client.post(url).json(&body),
+    };
+    let response = request.bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The unit takes `action` (`sign`, `reply`, `close` …) on ticket `number` of the server at
+/// `base`; anything but 200 fails the test.
+pub async fn unit_act(
+    client: &reqwest::Client,
+    base: &str,
+    unit: &str,
+    number: &str,
+    action: &str,
+    body: Value,
+) {
+    let url = format!("{base}/api/units/tickets/{number}/{action}");
+    let (status, answer) = call(client, url, unit, Some(body)).await;
+    assert_eq!(status, 200, "{action}: {answer}");
+}
+
+/// The unit signs, replies and closes: 办结, which opens a callback round.
+pub async fn handle_and_close(client: &reqwest::Client, base: &str, unit: &str, number: &str) {
+    for (action, body) in [
+        ("sign", json!({})),
+        (
+            "reply",
+            json!({ "text": "已约谈店主，晚上10点后停止营业。" }),
+        ),
+        ("close", json!({ "text": "已整改，持续巡查。" })),
+    ] {
+        unit_act(client, base, unit, number, action, body).await;
+    }
+}
+
+/// A ticket as the hotline's operators see it.
+pub async fn operator_ticket(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    number: &str,
+) -> Value {
+    let url = format!("{base}/api/operator/tickets/{number}");
+    let (status, body) = call(client, url, token, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A web chat message to the server at `base`; the response body.
+pub async fn say_at(client: &reqwest::Client, base: &str, session: &str, text: &str) -> Value {
+    let response = client
+        .post(format!("{base}/api/chat/sessions/{session}/messages"))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "saying {text:?}");
+    response.json().await.unwrap()
+}
+
+/// A citizen reports `text` on the web chat of the server at `base` and confirms:
+/// (session, ticket number).
+pub async fn chat_ticket(client: &reqwest::Client, base: &str, text: &str) -> (String, String) {
+    let response = client
+        .post(format!("{base}/api/chat/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let session = body["session_id"].as_str().unwrap().to_string();
+    let summary = say_at(client, base, &session, text).await;
+    assert!(reply_text(&summary).contains("请核对"), "{summary}");
+    let done = say_at(client, base, &session, "确认").await;
+    let number = done["ticket"]["number"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ticket: {done}"));
+    (session, number.to_string())
+}
+
+/// An integrator's message through the generic channel API (`Authorization: Bearer key`).
+pub async fn channel_message(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/channel/v1/messages"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+impl TestApp {
+    /// A citizen reports `text` on the web chat and confirms: (session, ticket number).
+    pub async fn open_ticket(&self, text: &str) -> (String, String) {
+        chat_ticket(&self.client, &self.base, text).await
+    }
+
+    /// [`handle_and_close`] on this server.
+    pub async fn handle_and_close(&self, unit: &str, number: &str) {
+        handle_and_close(&self.client, &self.base, unit, number).await;
+    }
+
+    /// [`operator_ticket`] on this server.
+    pub async fn operator_ticket(&self, token: &str, number: &str) -> Value {
+        operator_ticket(&self.client, &self.base, token, number).await
     }
 }

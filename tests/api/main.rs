@@ -19,6 +19,8 @@ mod fake_sms;
 mod governance;
 mod kb;
 mod open311;
+mod open311_callback;
+mod open311_limits;
 
 mod crash;
 mod limits;

@@ -42,6 +42,26 @@ impl Open311 {
             .unwrap()
     }
 
+    /// Posts a request in JSON; its id.
+    async fn create(&self, form: &[(&str, &str)]) -> String {
+        let response = self.post("requests.json", form).await;
+        assert_eq!(response.status(), 200);
+        let created: Value = response.json().await.unwrap();
+        created[0]["service_request_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `GET requests/{id}.json`: an array of one.
+    async fn read(&self, id: &str) -> Value {
+        self.get(&format!("requests/{id}.json"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn unit_act(&self, number: &str, action: &str, text: Option<&str>) {
         let mut request = self
             .app
@@ -344,6 +364,11 @@ async fn errors_come_in_the_spec_format_and_store_nothing() {
         "{description}"
     );
 
+    let mut bad_media = noise_request(&o.key);
+    bad_media.push(("media_url", "javascript:alert(1)"));
+    let description = errors_json(o.post("requests.json", &bad_media).await, 400).await;
+    assert!(description.contains("media_url"), "{description}");
+
     let mut elsewhere = noise_request(&o.key);
     elsewhere.push(("jurisdiction_id", "another.city.example"));
     errors_json(o.post("requests.json", &elsewhere).await, 404).await;
@@ -358,7 +383,7 @@ async fn errors_come_in_the_spec_format_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn a_report_keeps_its_description_and_requester_out_of_public_reads() {
+async fn a_report_keeps_its_description_requester_and_media_out_of_public_reads() {
     let o = open311_app().await;
     let form = [
         ("api_key", o.key.as_str()),
@@ -366,20 +391,40 @@ async fn a_report_keeps_its_description_and_requester_out_of_public_reads() {
         ("description", "南山区某小吃店无证经营，使用过期食品"),
         ("address_string", "南山区桃园路8号"),
         ("phone", "13812345678"),
+        ("media_url", "https://img.example.org/shop.jpg"),
     ];
-    let created: Value = o.post("requests.json", &form).await.json().await.unwrap();
-    let id = created[0]["service_request_id"].as_str().unwrap();
-    let read: Value = o
-        .get(&format!("requests/{id}.json"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let id = o.create(&form).await;
+    let read = o.read(&id).await;
     assert_eq!(read[0]["service_code"], "food-safety");
     assert!(
         read[0]["description"].is_null(),
         "a 举报 is confidential: {read}"
     );
+    assert!(
+        read[0]["media_url"].is_null(),
+        "a 举报's photo may show who took it: {read}"
+    );
     assert_no_personal_data(&read.to_string());
+    o.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_media_url_is_kept_and_echoed_in_json_and_xml() {
+    let o = open311_app().await;
+    let photo = "https://img.example.org/noise/42.jpg?size=large&v=2";
+    let mut form = noise_request(&o.key);
+    form.push(("media_url", photo));
+    let id = o.create(&form).await;
+    let read = o.read(&id).await;
+    assert_eq!(read[0]["media_url"], photo, "{read}");
+    let xml = o
+        .get(&format!("requests/{id}.xml"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let request = child(doc.root_element(), "request");
+    assert_eq!(text_of(request, "media_url"), photo, "{xml}");
     o.app.stop().await;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hotline::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::create_token;
+use crate::helpers::{chat_ticket, create_token, say_at};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const SECRET: &str = "unit-webhook-secret";
@@ -259,6 +259,125 @@ async fn deliveries_survive_a_restart_and_are_retried_until_acknowledged() {
         statuses,
         vec![Value::Null, Value::from(503), Value::from(200)]
     );
+    assert!(server.terminate().success());
+    receiver.stop().await;
+}
+
+/// The first accepted delivery of `event`, waiting until `count` have arrived.
+async fn arrival(receiver: &Receiver, count: usize, event: &str) -> Value {
+    let arrivals = receiver.wait_for(count, 30).await;
+    let found = arrivals.iter().find(|a| a.event == event);
+    found
+        .unwrap_or_else(|| {
+            let seen: Vec<&str> = arrivals.iter().map(|a| a.event.as_str()).collect();
+            panic!("no {event} among {seen:?}")
+        })
+        .json()
+}
+
+#[tokio::test]
+async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
+    let receiver = Receiver::start(SECRET, None).await;
+    let config = config_dir(&[webhooks_toml(&receiver.url())]);
+    let data = tempfile::tempdir().unwrap();
+    let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
+    // Surveys go out as soon as the ticket is closed, checked every second.
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            (SECRET_VAR, SECRET),
+            ("HOTLINE__CALLBACK__DELAY_MINUTES", "0"),
+            ("HOTLINE__CALLBACK__QUIET_START", "00:00"),
+            ("HOTLINE__CALLBACK__QUIET_END", "00:00"),
+            ("HOTLINE__CALLBACK__INTERVAL_SECS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+    let noise = "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678";
+    let (session, number) = chat_ticket(&client, &base, noise).await;
+    // The citizen reports the same matter again: it joins the ticket, and the unit hears of it.
+    let again = say_at(
+        &client,
+        &base,
+        &session,
+        "南山区海景路3号楼下的烧烤店今晚又吵到凌晨",
+    )
+    .await;
+    assert_eq!(again["ticket"]["number"], number.as_str(), "{again}");
+    let joined = arrival(&receiver, 2, "ticket.repeated_report").await;
+    assert_eq!(joined["actor"], "citizen:web", "{joined}");
+    for (step, body) in [
+        ("sign", serde_json::json!({})),
+        ("reply", serde_json::json!({ "text": "已约谈店主" })),
+        ("close", serde_json::json!({ "text": "已整改" })),
+    ] {
+        let response = client
+            .post(format!("{base}/api/units/tickets/{number}/{step}"))
+            .bearer_auth(&unit)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{step}");
+    }
+    // sign, reply, close, then the survey sent by the callback worker.
+    let sent = arrival(&receiver, 6, "ticket.survey_sent").await;
+    assert_eq!(sent["actor"], "system");
+    assert_eq!(sent["ticket"]["number"], number.as_str());
+    assert_eq!(sent["ticket"]["callback"]["rounds"][0]["state"], "待回复");
+
+    // The citizen answers 未解决 · 不满意 with a reason: the result, then 重办.
+    say_at(&client, &base, &session, "2").await;
+    say_at(&client, &base, &session, "不满意").await;
+    let rehandled = say_at(&client, &base, &session, "烧烤店晚上11点还在营业").await;
+    assert_eq!(rehandled["ticket"]["status"], "已派遣");
+    let surveyed = arrival(&receiver, 8, "ticket.survey").await;
+    assert_eq!(surveyed["ticket"]["status"], "surveyed");
+    assert_eq!(surveyed["ticket"]["callback"]["first"], "未解决 · 不满意");
+    // The unit hears the result, not the citizen's words (it gets the reason with 重办).
+    assert!(surveyed["ticket"]["callback"]["rounds"][0]["comment"].is_null());
+    let rehandle = arrival(&receiver, 8, "ticket.rehandle").await;
+    assert_eq!(rehandle["ticket"]["status"], "dispatched");
+    assert_eq!(rehandle["involved"], true);
+    assert!(rehandle["deadline_at"].as_str().is_some());
+    assert!(
+        rehandle["sequence"].as_u64() > surveyed["sequence"].as_u64(),
+        "{rehandle}"
+    );
+    assert!(receiver.refused().is_empty(), "{:?}", receiver.refused());
+    assert!(server.terminate().success());
+    receiver.stop().await;
+}
+
+#[tokio::test]
+async fn a_deadline_warning_from_the_scheduler_reaches_the_units_webhook() {
+    let receiver = Receiver::start(SECRET, None).await;
+    let config = config_dir(&[(
+        "webhooks.toml",
+        format!(
+            "[[webhook]]\nunit = \"water-group\"\nurl = \"{}\"\n",
+            receiver.url()
+        ),
+    )]);
+    let data = tempfile::tempdir().unwrap();
+    // A water outage has 24 natural hours: its yellow warning (one working day before) is due at
+    // once, and the scheduler looks every second.
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            ("HOTLINE_WEBHOOK_SECRET_WATER_GROUP", SECRET),
+            ("HOTLINE__SERVER__SCHEDULER_INTERVAL_SECS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+    let outage = "南山区海景路3号从早上开始停水了，电话13812345678";
+    let (_, number) = chat_ticket(&client, &base, outage).await;
+    let warned = arrival(&receiver, 2, "ticket.remind").await;
+    assert_eq!(warned["ticket"]["number"], number.as_str());
+    assert_eq!(warned["actor"], "system");
+    assert_eq!(warned["unit"], "water-group");
     assert!(server.terminate().success());
     receiver.stop().await;
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
-use super::document::{Created, GeoError, RequestsXml, document, geo_error};
+use super::document::{Created, GeoError, RequestsXml, document, geo_error, geo_rate_limited};
 use super::{Format, NO_ACCOUNT, Params, check_jurisdiction, ext, given, params, unit_name};
 use crate::channels::api::chat_key;
 use crate::clock;
@@ -99,15 +99,17 @@ pub(super) async fn create(
         .map_err(|e| geo_error(format, StatusCode::FORBIDDEN, e.message()))?;
     check_jurisdiction(state, &p, format)?;
     let draft = RequestDraft::parse(state, &p, format)?;
+    let request_key =
+        idempotency_key(headers).map_err(|m| geo_error(format, StatusCode::BAD_REQUEST, m))?;
     if let Err(wait) = state.interop.take(&integrator) {
-        return Err(geo_error(
+        return Err(geo_rate_limited(
             format,
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many requests for this API key; retry in {wait} s"),
+            wait,
+            &format!("too many requests for this API key; retry in {wait} s"),
         ));
     }
     let ticket = draft
-        .open(state, &integrator)
+        .open(state, &integrator, request_key)
         .await
         .map_err(|e| geo_error(format, StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let created = [Created {
@@ -122,6 +124,26 @@ pub(super) async fn create(
         "service_requests",
         &RequestsXml { request: &created },
     ))
+}
+
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// The request's `Idempotency-Key` header, if any: a retry with the same key gets the request
+/// the first one created instead of a second one (GeoReport itself has no such field).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    let printable = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !printable {
+        return Err(format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters, \
+             e.g. a UUID; send the same one when you retry"
+        ));
+    }
+    Ok(Some(key.to_string()))
 }
 
 pub(super) fn notice(state: &AppState, ticket: &Ticket) -> String {
@@ -153,6 +175,7 @@ pub(super) struct RequestDraft<'a> {
     name: Option<String>,
     confidential: bool,
     account_id: Option<String>,
+    media_url: Option<String>,
 }
 
 impl<'a> RequestDraft<'a> {
@@ -256,7 +279,12 @@ impl<'a> RequestDraft<'a> {
             }
             None => service.category() == crate::domain::Category::Report,
         };
+        let media_url = given(p, "media_url").map(str::to_string);
+        if let Some(url) = &media_url {
+            crate::open311::check_media_url(url).map_err(bad)?;
+        }
         Ok(RequestDraft {
+            media_url,
             service,
             description,
             district,
@@ -270,8 +298,15 @@ impl<'a> RequestDraft<'a> {
         })
     }
 
-    /// The ticket, stored and dispatched, and what Open311 adds to it.
-    async fn open(&self, state: &AppState, integrator: &str) -> Result<Ticket, String> {
+    /// The ticket, stored with what Open311 adds to it, and dispatched. A retry with the same
+    /// `request_key` gets the first ticket back (dispatched now if the first attempt stopped
+    /// before it was).
+    async fn open(
+        &self,
+        state: &AppState,
+        integrator: &str,
+        request_key: Option<String>,
+    ) -> Result<Ticket, String> {
         let now = clock::now();
         let account = self.account_id.as_deref().unwrap_or(NO_ACCOUNT);
         let conversation = state
@@ -283,38 +318,41 @@ impl<'a> RequestDraft<'a> {
             Some(topic) => format!("【{topic}】{}", self.description),
             None => self.description.clone(),
         };
-        let ticket = state
-            .service
-            .open(
-                NewTicket {
-                    category: self.service.category(),
-                    content,
-                    district: self.district.clone(),
-                    address: self.address.clone(),
-                    phone: self.phone.clone(),
-                    name: self.name.clone(),
-                    confidential: self.confidential,
-                    channel: Channel::Api,
-                    conversation: conversation.id,
-                    created_at: now,
-                },
-                now,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        state
+        let new = NewTicket {
+            category: self.service.category(),
+            content,
+            district: self.district.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            name: self.name.clone(),
+            confidential: self.confidential,
+            channel: Channel::Api,
+            conversation: conversation.id,
+            created_at: now,
+        };
+        let record = RequestRecord {
+            service_code: self.service.code.clone(),
+            lat: self.lat,
+            long: self.long,
+            integrator: integrator.to_string(),
+            account_id: self.account_id.clone(),
+            media_url: self.media_url.clone(),
+        };
+        // The ticket and its Open311 record in one transaction; then dispatch, as for a chat.
+        let (ticket, fresh) = state
             .interop
             .open311
-            .put_open311(
-                ticket.number,
-                RequestRecord {
-                    service_code: self.service.code.clone(),
-                    lat: self.lat,
-                    long: self.long,
-                    integrator: integrator.to_string(),
-                    account_id: self.account_id.clone(),
-                },
-            )
+            .create_open311(new, record, request_key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let undispatched = ticket.handling.proposal.is_none() && ticket.handling.lead.is_none();
+        if !fresh && !undispatched {
+            tracing::info!(ticket = %ticket.number, integrator, "open311 request retried");
+            return Ok(ticket);
+        }
+        let ticket = state
+            .service
+            .on_created(ticket, now)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(ticket = %ticket.number, service = %self.service.code, integrator, "open311 request opened");

@@ -138,6 +138,16 @@ pub struct GeoError {
     pub(super) format: Format,
     pub(super) status: StatusCode,
     pub(super) description: String,
+    /// `Retry-After` of a 429, in seconds.
+    pub(super) retry_after: Option<u64>,
+}
+
+/// 429 in the spec's error format, with `Retry-After`.
+pub(super) fn geo_rate_limited(format: Format, retry_after: u64, description: &str) -> GeoError {
+    GeoError {
+        retry_after: Some(retry_after.max(1)),
+        ..geo_error(format, StatusCode::TOO_MANY_REQUESTS, description)
+    }
 }
 
 pub(super) fn geo_error(
@@ -149,6 +159,7 @@ pub(super) fn geo_error(
         format,
         status,
         description: description.into(),
+        retry_after: None,
     }
 }
 
@@ -166,9 +177,10 @@ impl IntoResponse for GeoError {
             &ErrorsXml { error: &errors },
         );
         if self.status == StatusCode::TOO_MANY_REQUESTS {
+            let seconds = self.retry_after.unwrap_or(60);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
     }

@@ -14,7 +14,7 @@ mod read;
 use std::collections::HashMap;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
@@ -27,7 +27,7 @@ use crate::domain::UnitId;
 use crate::open311::Service;
 use document::{
     Attribute, AttributeValue, AttributesXml, Definition, GeoError, ServiceView, ServicesXml,
-    ValuesXml, document, geo_error,
+    ValuesXml, document, geo_error, geo_rate_limited,
 };
 
 /// Requests returned by one list query at most (the spec lets the server cap it).
@@ -81,6 +81,49 @@ fn check_jurisdiction(state: &AppState, p: &Params, format: Format) -> Result<()
         )),
         _ => Ok(()),
     }
+}
+
+/// A read with an `api_key` (query or `Authorization: Bearer`) takes from that integrator's read
+/// quota; without one, the per-address limit in front of every route applies ([`rate_limited`]).
+fn check_read(
+    state: &AppState,
+    p: &Params,
+    headers: &HeaderMap,
+    format: Format,
+) -> Result<(), GeoError> {
+    let Some(key) = create::api_key(p, p, headers) else {
+        return Ok(());
+    };
+    let integrator = state.interop.integrator_of(state, key).map_err(|e| {
+        let status = match e {
+            super::interop::IntegratorError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::FORBIDDEN,
+        };
+        geo_error(format, status, e.message())
+    })?;
+    state.interop.take_read(&integrator).map_err(|wait| {
+        geo_rate_limited(
+            format,
+            wait,
+            &format!("too many reads for this API key; retry in {wait} s"),
+        )
+    })
+}
+
+/// The per-address limit's 429 for an Open311 path, as the spec's error document in the
+/// path's format.
+pub fn rate_limited(path: &str, retry_after: u64) -> Response {
+    let format = if path.ends_with(".xml") {
+        Format::Xml
+    } else {
+        Format::Json
+    };
+    geo_rate_limited(
+        format,
+        retry_after,
+        &format!("too many requests from this address; retry in {retry_after} s"),
+    )
+    .into_response()
 }
 
 /// W3C / ISO 8601 with the city's offset: `2026-11-22T14:05:00+08:00`.
@@ -173,9 +216,16 @@ fn attributes(state: &AppState, s: &Service) -> Vec<Attribute<Vec<AttributeValue
     out
 }
 
-fn services(state: &AppState, query: Option<String>, format: Format) -> Response {
+fn services(
+    state: &AppState,
+    query: Option<String>,
+    headers: &HeaderMap,
+    format: Format,
+) -> Response {
     let p = params(query.unwrap_or_default().as_bytes());
-    if let Err(e) = check_jurisdiction(state, &p, format) {
+    if let Err(e) =
+        check_read(state, &p, headers, format).and_then(|()| check_jurisdiction(state, &p, format))
+    {
         return e.into_response();
     }
     let views: Vec<ServiceView> = state
@@ -194,12 +244,20 @@ fn services(state: &AppState, query: Option<String>, format: Format) -> Response
     )
 }
 
-pub async fn services_json(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    services(&state, q, Format::Json)
+pub async fn services_json(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    services(&state, q, &headers, Format::Json)
 }
 
-pub async fn services_xml(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    services(&state, q, Format::Xml)
+pub async fn services_xml(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    services(&state, q, &headers, Format::Xml)
 }
 
 /// `GET /open311/v2/services/{service_code}.{format}`: the service's attributes.
@@ -207,6 +265,7 @@ pub async fn definition(
     State(state): State<AppState>,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let Some((code, format)) = split_format(&file) else {
         return geo_error(
@@ -217,7 +276,9 @@ pub async fn definition(
         .into_response();
     };
     let p = params(q.unwrap_or_default().as_bytes());
-    if let Err(e) = check_jurisdiction(&state, &p, format) {
+    if let Err(e) = check_read(&state, &p, &headers, format)
+        .and_then(|()| check_jurisdiction(&state, &p, format))
+    {
         return e.into_response();
     }
     let Some(service) = state.interop.catalog.get(code) else {

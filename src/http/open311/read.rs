@@ -3,14 +3,14 @@
 //! request.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 
 use super::document::{GeoError, RequestView, RequestsXml, document, geo_error};
 use super::{
-    DEFAULT_WINDOW_DAYS, Format, MAX_REQUESTS, Params, check_jurisdiction, given, params,
-    parse_time, split_format, unit_name, w3c,
+    DEFAULT_WINDOW_DAYS, Format, MAX_REQUESTS, Params, check_jurisdiction, check_read, given,
+    params, parse_time, split_format, unit_name, w3c,
 };
 use crate::clock;
 use crate::domain::lifecycle::citizen_text;
@@ -44,7 +44,10 @@ pub(super) fn request_view(
         address: ticket.details.address.clone(),
         lat: record.lat,
         long: record.long,
-        media_url: None,
+        // Media may show who sent it: withheld on a 保密 request, as the description is.
+        media_url: (!ticket.details.confidential)
+            .then(|| record.media_url.clone())
+            .flatten(),
     }
 }
 
@@ -97,6 +100,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let Some((id, format)) = split_format(&file) else {
         return geo_error(
@@ -107,7 +111,9 @@ pub async fn show(
         .into_response();
     };
     let p = params(q.unwrap_or_default().as_bytes());
-    if let Err(e) = check_jurisdiction(&state, &p, format) {
+    if let Err(e) = check_read(&state, &p, &headers, format)
+        .and_then(|()| check_jurisdiction(&state, &p, format))
+    {
         return e.into_response();
     }
     let not_found = || {
@@ -130,12 +136,20 @@ pub async fn show(
     }
 }
 
-pub async fn list_json(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    list(&state, q, Format::Json).unwrap_or_else(IntoResponse::into_response)
+pub async fn list_json(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    list(&state, q, &headers, Format::Json).unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn list_xml(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    list(&state, q, Format::Xml).unwrap_or_else(IntoResponse::into_response)
+pub async fn list_xml(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    list(&state, q, &headers, Format::Xml).unwrap_or_else(IntoResponse::into_response)
 }
 
 pub(super) fn comma_list(p: &Params, key: &str) -> Option<Vec<String>> {
@@ -153,9 +167,11 @@ pub(super) fn comma_list(p: &Params, key: &str) -> Option<Vec<String>> {
 pub(super) fn list(
     state: &AppState,
     query: Option<String>,
+    headers: &HeaderMap,
     format: Format,
 ) -> Result<Response, GeoError> {
     let p = params(query.unwrap_or_default().as_bytes());
+    check_read(state, &p, headers, format)?;
     check_jurisdiction(state, &p, format)?;
     let internal = |e: String| geo_error(format, StatusCode::INTERNAL_SERVER_ERROR, e);
     if let Some(ids) = comma_list(&p, "service_request_id") {

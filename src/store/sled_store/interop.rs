@@ -3,9 +3,10 @@
 //! change saved with its webhooks in one transaction, and the Open311 request records.
 
 use super::{
-    OPEN311, SledStore, Trees, WEBHOOKS, decode, encode, io_error, ticket_key, transaction_error,
+    OPEN311, SledStore, Trees, WEBHOOKS, decode, encode, insert_new_ticket, io_error, ticket_key,
+    transaction_error,
 };
-use crate::domain::{OutboxMessage, Ticket, TicketNumber, WebhookDelivery};
+use crate::domain::{NewTicket, OutboxMessage, Ticket, TicketNumber, WebhookDelivery};
 use crate::store::{Open311Store, StoreError, StoreFuture, WebhookStore};
 
 fn webhook_key(target: &str, id: u64) -> Vec<u8> {
@@ -171,17 +172,55 @@ impl WebhookStore for SledStore {
 }
 
 impl Open311Store for SledStore {
-    fn put_open311(
+    fn create_open311(
         &self,
-        number: TicketNumber,
+        ticket: NewTicket,
         record: crate::open311::RequestRecord,
-    ) -> StoreFuture<'_, ()> {
+        request_key: Option<String>,
+    ) -> StoreFuture<'_, (Ticket, bool)> {
         self.write(move |trees| {
-            trees
-                .open311
-                .insert(ticket_key(number), encode(&record)?)
-                .map(|_| ())
-                .map_err(io_error)
+            use sled::Transactional;
+            use sled::transaction::ConflictableTransactionError::Abort;
+            // `open311-request \0 integrator \0 key` in `meta` → the ticket number it created.
+            let seen_key = request_key.map(|k| {
+                [
+                    b"open311-request\0",
+                    record.integrator.as_bytes(),
+                    b"\0",
+                    k.as_bytes(),
+                ]
+                .concat()
+            });
+            let record = encode(&record)?;
+            (
+                &trees.tickets,
+                &trees.meta,
+                &trees.ticket_index,
+                &trees.deadlines,
+                &trees.open311,
+            )
+                .transaction(|(tickets, meta, ticket_index, deadlines, open311)| {
+                    if let Some(key) = &seen_key
+                        && let Some(number) = meta.get(key)?
+                    {
+                        let bytes = tickets.get(number)?.ok_or_else(|| {
+                            Abort(StoreError::Corrupt {
+                                tree: OPEN311,
+                                message: "a request key names a missing ticket".into(),
+                            })
+                        })?;
+                        let ticket: Ticket = decode(super::TICKETS, &bytes).map_err(Abort)?;
+                        return Ok((ticket, false));
+                    }
+                    let stored =
+                        insert_new_ticket(tickets, meta, ticket_index, deadlines, &ticket)?;
+                    open311.insert(&ticket_key(stored.number), record.clone())?;
+                    if let Some(key) = &seen_key {
+                        meta.insert(key.as_slice(), &ticket_key(stored.number))?;
+                    }
+                    Ok((stored, true))
+                })
+                .map_err(super::abort_error)
         })
     }
 
@@ -320,5 +359,70 @@ mod tests {
         let ticket = TicketStore::get(&store, number).unwrap().unwrap();
         assert_eq!(ticket.details.content, "噪音扰民");
         assert_eq!(store.due_webhooks(now, 10).unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_open311_ticket_and_its_record_are_one_write_that_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jiff::Timestamp::now();
+        let record = |code: &str| crate::open311::RequestRecord {
+            service_code: code.into(),
+            lat: Some(22.5),
+            long: Some(113.9),
+            integrator: "open311".into(),
+            account_id: None,
+            media_url: Some("https://img.example.org/1.jpg".into()),
+        };
+        let new = || NewTicket {
+            category: Category::Complaint,
+            content: "噪音".into(),
+            district: None,
+            address: None,
+            phone: None,
+            name: None,
+            confidential: false,
+            channel: Channel::Api,
+            conversation: ConversationId::new(),
+            created_at: now,
+        };
+        let (first, second) = {
+            let store = SledStore::open(dir.path()).unwrap();
+            let (first, fresh) = store
+                .create_open311(new(), record("noise"), Some("k-1".into()))
+                .await
+                .unwrap();
+            assert!(fresh);
+            let (second, _) = store
+                .create_open311(new(), record("road"), None)
+                .await
+                .unwrap();
+            store.close().unwrap();
+            (first.number, second.number)
+        };
+        assert_ne!(first, second);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.open311(first).unwrap().unwrap(), record("noise"));
+        assert!(TicketStore::get(&store, second).unwrap().is_some());
+        let numbers: Vec<_> = store
+            .open311_all()
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(numbers, vec![first, second]);
+        // The ticket counters moved with it: the next ticket gets the next number.
+        assert_eq!(store.count(), 2);
+        let third = store.create(new()).await.unwrap();
+        assert!(third.number > second);
+        assert!(store.open311(third.number).unwrap().is_none());
+        // The same request key again, after reopening: the first ticket, nothing stored.
+        let (again, fresh) = store
+            .create_open311(new(), record("road"), Some("k-1".into()))
+            .await
+            .unwrap();
+        assert!(!fresh);
+        assert_eq!(again.number, first);
+        assert_eq!(store.open311(first).unwrap().unwrap(), record("noise"));
+        assert_eq!(store.count(), 3);
     }
 }

@@ -2,20 +2,27 @@
 //! its one reminder inside the allowed hours, and the round ends with the citizen's answers or as
 //! 未联系上. 未解决 or 不满意 with a reason sends the ticket back to its unit (重办), after which
 //! the next closure opens the second round; every round stays on the ticket (`survey_result`).
+//! The worker's steps themselves are in `survey_steps`.
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::{ServiceError, TicketService};
-use crate::callback::survey;
+use crate::callback::reach::CallbackReach;
 use crate::callback::timing::{QuietHours, send_at};
 use crate::clock;
 use crate::config::CallbackSettings;
-use crate::domain::{
-    CallbackRound, Conversation, OutboundReply, OutboxMessage, PendingSurvey, SurveyOutcome,
-    SurveyStep, Ticket, TicketNumber, TicketStatus,
-};
+use crate::domain::{CallbackRound, SurveyStep, Ticket, TicketNumber, TicketStatus};
 use crate::engine::locks::StripedLocks;
 use crate::store::ConversationStore;
+
+/// What the worker lends the ticket service for one step.
+pub struct CallbackContext<'a> {
+    pub conversations: &'a dyn ConversationStore,
+    /// The engine's conversation locks: a step never interleaves with a citizen's message.
+    pub locks: &'a StripedLocks,
+    /// Where a survey reaches the citizen; `None`: always the ticket's own conversation.
+    pub reach: Option<&'a dyn CallbackReach>,
+}
 
 /// What the worker did with one due entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +140,7 @@ impl TicketService {
         due: Timestamp,
         number: TicketNumber,
         now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
+        ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
         let settings = &self.parts.callback;
         let Some(ticket) = self.parts.tickets.get(number)? else {
@@ -180,8 +186,7 @@ impl TicketService {
                     &tz,
                 );
                 (
-                    self.send_survey(ticket, &round, now, conversations, locks)
-                        .await?,
+                    self.send_survey(ticket, &round, now, ctx).await?,
                     Some(next),
                 )
             }
@@ -190,16 +195,11 @@ impl TicketService {
                     .saturating_add(hours(settings.give_up_after_hours))
                     .unwrap_or(now);
                 (
-                    self.send_reminder(ticket, &round, now, conversations, locks)
-                        .await?,
+                    self.follow_up(ticket, &round, true, now, ctx).await?,
                     Some(next),
                 )
             }
-            SurveyStep::Comment => (
-                self.give_up(ticket, &round, now, conversations, locks)
-                    .await?,
-                None,
-            ),
+            SurveyStep::Comment => (self.follow_up(ticket, &round, false, now, ctx).await?, None),
         };
         let next = if done == CallbackStep::Waiting {
             Some(send_at(
@@ -213,184 +213,5 @@ impl TicketService {
         };
         self.reschedule(due, next, number).await?;
         Ok(done)
-    }
-
-    fn pending_for(round: &CallbackRound, ticket: &Ticket, now: Timestamp) -> PendingSurvey {
-        PendingSurvey {
-            ticket: ticket.number,
-            round: round.round,
-            step: SurveyStep::Solved,
-            solved: None,
-            satisfaction: None,
-            unclear: 0,
-            asked_at: now,
-        }
-    }
-
-    /// Whether `conversation` waits on another ticket's survey that is still open.
-    fn busy_with_another(&self, conversation: &Conversation, number: TicketNumber) -> bool {
-        let Some(other) = &conversation.pending_survey else {
-            return false;
-        };
-        other.ticket != number
-            && self
-                .parts
-                .tickets
-                .get(other.ticket)
-                .ok()
-                .flatten()
-                .and_then(|t| open_round(&t).map(|r| r.round == other.round))
-                .unwrap_or(false)
-    }
-
-    /// The ticket again, under the conversation's lock: `None` when its round has moved on
-    /// meanwhile (the citizen answered while this step waited for the lock).
-    fn reread(
-        &self,
-        number: TicketNumber,
-        round: &CallbackRound,
-    ) -> Result<Option<Ticket>, ServiceError> {
-        Ok(self
-            .parts
-            .tickets
-            .get(number)?
-            .filter(|t| open_round(t).is_some_and(|r| r == round)))
-    }
-
-    async fn send_survey(
-        &self,
-        ticket: Ticket,
-        round: &CallbackRound,
-        now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
-    ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(mut ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
-        };
-        let Some(mut conversation) = conversations.get(id)? else {
-            // The conversation is gone: nobody to ask.
-            self.finish_round(ticket, SurveyOutcome::Unreachable, None, now)
-                .await?;
-            return Ok(CallbackStep::Unreachable);
-        };
-        if self.busy_with_another(&conversation, ticket.number) {
-            return Ok(CallbackStep::Waiting);
-        }
-        let pending = Self::pending_for(round, &ticket, now);
-        conversation.pending_survey = Some(pending.clone());
-        conversations.save(conversation).await?;
-        let reply = survey::intro(
-            &self.parts.bots,
-            self.parts.callback.scale,
-            &pending,
-            &self.unit_name(&ticket),
-        );
-        if let Some(r) = ticket.callback.current_mut() {
-            r.sent_at = Some(now);
-        }
-        self.save_with_message(ticket, reply, now).await?;
-        Ok(CallbackStep::Sent)
-    }
-
-    async fn save_with_message(
-        &self,
-        ticket: Ticket,
-        reply: OutboundReply,
-        now: Timestamp,
-    ) -> Result<(), ServiceError> {
-        let message = OutboxMessage::new(
-            ticket.details.conversation,
-            ticket.details.channel,
-            reply,
-            Some(ticket.number),
-            now,
-        );
-        self.parts
-            .tickets
-            .save_with_outbox(ticket, vec![message])
-            .await?;
-        self.outbox_ready.notify_one();
-        Ok(())
-    }
-
-    async fn send_reminder(
-        &self,
-        ticket: Ticket,
-        round: &CallbackRound,
-        now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
-    ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(mut ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
-        };
-        let Some(mut conversation) = conversations.get(id)? else {
-            self.finish_round(ticket, SurveyOutcome::Unreachable, None, now)
-                .await?;
-            return Ok(CallbackStep::Unreachable);
-        };
-        let pending = match &conversation.pending_survey {
-            Some(p) if p.ticket == ticket.number && p.round == round.round => p.clone(),
-            _ => {
-                // The survey was lost (another survey replaced it): ask again from the start.
-                let fresh = Self::pending_for(round, &ticket, now);
-                conversation.pending_survey = Some(fresh.clone());
-                conversations.save(conversation).await?;
-                fresh
-            }
-        };
-        let reply = survey::reminder(&self.parts.bots, self.parts.callback.scale, &pending);
-        if let Some(r) = ticket.callback.current_mut() {
-            r.reminded_at = Some(now);
-        }
-        self.save_with_message(ticket, reply, now).await?;
-        Ok(CallbackStep::Reminded)
-    }
-
-    /// No answer after the reminder: 未联系上 (or the answers given so far), never satisfied.
-    async fn give_up(
-        &self,
-        ticket: Ticket,
-        round: &CallbackRound,
-        now: Timestamp,
-        conversations: &dyn ConversationStore,
-        locks: &StripedLocks,
-    ) -> Result<CallbackStep, ServiceError> {
-        let id = ticket.details.conversation;
-        let _turn = locks.lock(&id).await;
-        let Some(ticket) = self.reread(ticket.number, round)? else {
-            return Ok(CallbackStep::Dropped);
-        };
-        let mut partial = None;
-        if let Some(mut conversation) = conversations.get(id)? {
-            let mine = conversation
-                .pending_survey
-                .as_ref()
-                .is_some_and(|p| p.ticket == ticket.number && p.round == round.round);
-            if mine {
-                partial = conversation.pending_survey.take();
-                conversations.save(conversation).await?;
-            }
-        }
-        let outcome = match partial {
-            Some(p) if p.solved.is_some() || p.satisfaction.is_some() => SurveyOutcome::Answered {
-                solved: p.solved,
-                satisfaction: p.satisfaction,
-                comment: None,
-            },
-            _ => SurveyOutcome::Unreachable,
-        };
-        let step = if outcome == SurveyOutcome::Unreachable {
-            CallbackStep::Unreachable
-        } else {
-            CallbackStep::Partial
-        };
-        self.finish_round(ticket, outcome, None, now).await?;
-        Ok(step)
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::lifecycle::{self, Actor, TicketAction};
 use crate::domain::{
     PendingSurvey, SurveyOutcome, Ticket, TicketEvent, TicketNumber, TicketStatus,
 };
+use crate::tickets::TicketChange;
 
 /// What the citizen's completed survey led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,37 +33,60 @@ impl TicketService {
     /// Ends the open round with `outcome` (→ 已回访); with a `reason`, 重办 follows at once.
     pub(super) async fn finish_round(
         &self,
-        mut ticket: Ticket,
+        ticket: Ticket,
         outcome: SurveyOutcome,
         reason: Option<String>,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
+        self.end_round(ticket, outcome, reason, "event_survey_unreachable", now)
+            .await
+    }
+
+    /// [`Self::finish_round`], with the template of the audit note written on 未联系上. The
+    /// steps (回访, then 重办) are saved through the one save path, so the units' webhooks hear
+    /// of both.
+    pub(super) async fn end_round(
+        &self,
+        mut ticket: Ticket,
+        outcome: SurveyOutcome,
+        reason: Option<String>,
+        unreachable_note: &str,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
         let unreachable = outcome == SurveyOutcome::Unreachable;
+        let before = ticket.clone();
         if let Some(r) = ticket.callback.current_mut() {
             r.outcome = Some(outcome);
             r.finished_at = Some(now);
         }
         let rules = &self.parts.lifecycle;
-        let mut next = lifecycle::apply(&ticket, TicketAction::Survey, &Actor::System, now, rules)?;
+        let mut surveyed =
+            lifecycle::apply(&ticket, TicketAction::Survey, &Actor::System, now, rules)?;
         if unreachable {
-            next.events.push(TicketEvent::note(
+            surveyed.events.push(TicketEvent::note(
                 now,
                 Actor::System.audit_name(),
-                next.status,
-                self.parts.bots.text("event_survey_unreachable"),
+                surveyed.status,
+                self.parts.bots.text(unreachable_note),
             ));
         }
-        if let Some(reason) = reason {
-            let d = self.deadlines(&next, now);
-            let action = TicketAction::Rehandle {
-                reason,
-                accept_by: d.accept_by,
-                deadline: d.deadline,
-            };
-            next = lifecycle::apply(&next, action, &Actor::System, now, rules)?;
-        }
-        self.parts.tickets.save(next.clone()).await?;
-        Ok(next)
+        let rehandle = match reason {
+            Some(reason) => {
+                let d = self.deadlines(&surveyed, now);
+                let action = TicketAction::Rehandle {
+                    reason,
+                    accept_by: d.accept_by,
+                    deadline: d.deadline,
+                };
+                let rehandled =
+                    lifecycle::apply(&surveyed, action.clone(), &Actor::System, now, rules)?;
+                Some((TicketChange::Action(action), rehandled))
+            }
+            None => None,
+        };
+        let mut steps = vec![(TicketChange::Action(TicketAction::Survey), surveyed)];
+        steps.extend(rehandle);
+        self.save_steps(&before, steps, Vec::new(), now).await
     }
 
     /// The citizen answered the survey to the end: records the round, and re-handles the ticket
