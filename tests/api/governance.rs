@@ -606,3 +606,117 @@ async fn the_dashboard_shows_live_figures_and_alerts_after_sign_in() {
     browser.close().await;
     app.stop().await;
 }
+
+const OPERATORS_SECRET: &str = "operators-webhook-secret";
+
+/// A water-outage report from 桃源街道 through Open311, as a city app would post it.
+async fn outage_report(client: &reqwest::Client, base: &str, key: &str, k: usize) -> u64 {
+    let phone = format!("1390000{k:04}");
+    let form = [
+        ("api_key", key),
+        ("service_code", "water-outage"),
+        ("description", "小区从早上开始停水了，一直没来水"),
+        ("address_string", "南山区桃源街道龙珠路18号"),
+        ("attribute[district]", "南山区"),
+        ("phone", phone.as_str()),
+    ];
+    let response = client
+        .post(format!("{base}/open311/v2/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let created: Value = response.json().await.unwrap();
+    created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn hotspots(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let list: Value = client
+        .get(format!("{base}/api/operator/hotspots"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_operators_signed() {
+    use crate::receiver::{Receiver, config_dir, start_with};
+    let receiver = Receiver::start(OPERATORS_SECRET, None).await;
+    let config = config_dir(&[(
+        "webhooks.toml",
+        format!("[operators]\nurl = \"{}\"\n", receiver.url()),
+    )]);
+    let data = tempfile::tempdir().unwrap();
+    let key = crate::helpers::create_token(data.path(), Role::Integrator("open311".into())).await;
+    let operator = crate::helpers::create_token(data.path(), Role::Operator).await;
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            ("HOTLINE_WEBHOOK_SECRET_OPERATORS", OPERATORS_SECRET),
+            ("HOTLINE__HOTSPOTS__POLL_SECONDS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+
+    // The server is up and polling: four reports are no surge yet.
+    let mut numbers = Vec::new();
+    for k in 0..4 {
+        numbers.push(outage_report(&client, &base, &key, k).await);
+    }
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(hotspots(&client, &base, &operator).await.is_empty());
+    assert!(receiver.accepted().is_empty());
+
+    // The fifth within the hour is: the next poll raises one alert.
+    numbers.push(outage_report(&client, &base, &key, 4).await);
+    let arrivals = receiver.wait_for(1, 20).await;
+    let alert = &arrivals[0];
+    assert_eq!(alert.event, "hotspot.alert");
+    let body = alert.json();
+    assert_eq!(body["event"], "hotspot.alert");
+    assert_eq!(body["cluster"]["matter"], "停水");
+    assert_eq!(body["cluster"]["street"], "桃源街道");
+    let linked: Vec<u64> = body["cluster"]["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(linked, numbers);
+    assert!(
+        !String::from_utf8_lossy(&alert.body).contains("1390000"),
+        "no citizen's phone in an alert"
+    );
+    let id = body["cluster"]["id"].as_str().unwrap().to_string();
+    assert_eq!(body["href"], format!("/api/operator/clusters/{id}"));
+
+    // The admin page's list has it too; a sixth report joins the cluster, with no second alert.
+    numbers.push(outage_report(&client, &base, &key, 5).await);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = hotspots(&client, &base, &operator).await;
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["id"], id.as_str());
+        if list[0]["tickets"].as_array().unwrap().len() == 6 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.accepted().len(), 1, "one alert per surge");
+    assert!(receiver.refused().is_empty(), "{:?}", receiver.refused());
+    drop(server);
+    receiver.stop().await;
+}
