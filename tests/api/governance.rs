@@ -211,6 +211,20 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
         let store = reopen(a.path());
         let expected = hotline::governance::unit_rates(&store, period, &analysis.rates).unwrap();
         store.close().unwrap();
+        // The seed records 回访 outcomes as the callback service does: answered with a rating,
+        // some 未联系上, some 重办 and a second round.
+        let total = &expected.total.counts;
+        assert!(
+            total.evaluated > total.received / 3,
+            "most tickets of a month ago are rated: {total:?}"
+        );
+        assert!(
+            total.solved > 0 && total.solved < total.evaluated,
+            "{total:?}"
+        );
+        assert!(total.unreachable > 0 && total.rehandled > 0, "{total:?}");
+        let satisfied = expected.total.satisfied_rate.unwrap();
+        assert!((0.6..0.98).contains(&satisfied), "{satisfied}");
         for u in &first.rates.rows {
             let row = expected.rows.iter().find(|r| r.group == u.unit).unwrap();
             assert_eq!(
@@ -226,6 +240,25 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
             );
         }
     }
+    // The report shows the three rates as numbers, not —, for the units with ratings.
+    let rated: Vec<_> = first
+        .rates
+        .rows
+        .iter()
+        .filter(|u| u.responded.is_some() && u.resolved.is_some() && u.satisfied.is_some())
+        .collect();
+    assert!(
+        rated.len() * 2 > first.rates.rows.len(),
+        "{:#?}",
+        first.rates.rows
+    );
+    let md = render::markdown(&first).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 1 | "))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert_eq!(row.matches('%').count(), 3, "{row}");
+    assert!(!row.contains('—'), "{row}");
     assert!(first.overdue.open + first.overdue.answered_late > 0);
     assert!(!first.gaps.is_empty());
     assert!(first.top_matters.iter().any(|m| m.matter == "停水"));
