@@ -711,9 +711,14 @@ async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_oper
     assert!(hotspots(&client, &base, &operator).await.is_empty());
     assert!(receiver.accepted().is_empty());
 
-    // The fifth within the hour is: the next poll raises one alert.
+    // The fifth within the hour is: the next poll raises one alert. The operators' system is
+    // briefly unavailable; the alert is retried with backoff until it is acknowledged.
+    receiver
+        .state
+        .fail_next
+        .store(1, std::sync::atomic::Ordering::SeqCst);
     numbers.push(outage_report(&client, &base, &key, 4).await);
-    let arrivals = receiver.wait_for(1, 20).await;
+    let arrivals = receiver.wait_for(1, 40).await;
     let alert = &arrivals[0];
     assert_eq!(alert.event, "hotspot.alert");
     let body = alert.json();
@@ -750,6 +755,27 @@ async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_oper
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(receiver.accepted().len(), 1, "one alert per surge");
     assert!(receiver.refused().is_empty(), "{:?}", receiver.refused());
+    assert_eq!(
+        receiver
+            .state
+            .hits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    let log: Value = client
+        .get(format!("{base}/api/operator/webhooks?target=operators"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deliveries = log["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{log}");
+    assert_eq!(deliveries[0]["event"], "hotspot.alert");
+    assert_eq!(deliveries[0]["state"], "delivered");
+    assert_eq!(deliveries[0]["failed_attempts"], 1, "{log}");
     drop(server);
     receiver.stop().await;
 }
