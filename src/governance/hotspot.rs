@@ -3,16 +3,16 @@
 //! the tickets in the window; later tickets of the same matter and place join it while the surge
 //! lasts.
 //!
-//! A ticket arriving tests its place's window twice, and only a surge both tests call unusual
-//! raises an alert:
-//! - against the place's own history: its tickets per day over `baseline_days`, scaled to the
-//!   window and to the hour of the day on that kind of day (workday or weekend), learned from
-//!   all tickets, gives λ; the other tickets in the window are Poisson(λ);
-//! - against the rest of the city: of the window's tickets of that matter anywhere, the place's
-//!   are Binomial with its share over the baseline span. A season (供暖 in November, 停电 in
-//!   summer) or a holiday lifts every street at once; that is no hotspot, and this test follows
-//!   it within the hour where any history lags by weeks. (It says nothing where a matter has
-//!   only ever come from one place.)
+//! A ticket arriving tests its place's window, and an alert needs:
+//! - a surge against the place's own history: its tickets per day over `baseline_days`, scaled to
+//!   the window and to the hour of the day on that kind of day (workday or weekend), learned
+//!   from all tickets, give λ; the other tickets in the window are Poisson(λ);
+//! - and, while the rest of the city reports the matter beyond its own history (a season such
+//!   as 供暖 in November or 停电 in summer, a holiday, a city-wide event), a surge against the
+//!   place's share too: of the window's tickets of the matter anywhere, the place's are
+//!   Binomial with its share over the baseline span. A rise on every street at once is no
+//!   hotspot, and this follows it within the hour where any history lags by weeks. (It says
+//!   nothing where a matter has only ever come from one place.)
 //!
 //! Both tests count the tickets in the window besides the one that arrived (the arrival itself
 //! is no evidence: every window tested holds one). Each tail must stay under
@@ -54,6 +54,10 @@ pub struct HotspotSettings {
     /// How many alerts the steady background may raise by chance in a week, across all places
     /// and matters: the tail must stay under this divided by the tests of a week.
     pub false_alerts_per_week: f64,
+    /// The rest of the city counts as shifted (a season, a holiday) when its tickets of the
+    /// matter in the window are this unlikely by its own history; the place must then also stand
+    /// out against its share of them.
+    pub city_shift_p_value: f64,
     /// How often the server looks for new tickets.
     pub poll_seconds: u64,
 }
@@ -68,6 +72,7 @@ impl Default for HotspotSettings {
             normal_per_week: 1.0,
             max_p_value: 1e-5,
             false_alerts_per_week: 0.05,
+            city_shift_p_value: 1e-3,
             poll_seconds: 5,
         }
     }
@@ -249,12 +254,17 @@ impl Detector {
             per_day * f64::from(self.settings.window_minutes) / (24.0 * 60.0)
                 * self.rhythm.factor(kind, hour)
         };
+        let matter_past = f64::from(matter.past(day, span));
         // The place's share of the matter, leaning to an even share while history is thin.
         let share = {
-            let matter_past = f64::from(matter.past(day, span));
             let even = 1.0 / self.places.len().max(1) as f64;
             (own_past + SHARE_PRIOR * even) / (matter_past + SHARE_PRIOR)
         };
+        // What the other places' history expects of the matter in the window.
+        let others_expected = (matter_past - own_past).max(0.0) / days as f64
+            * f64::from(self.settings.window_minutes)
+            / (24.0 * 60.0)
+            * self.rhythm.factor(kind, hour);
         let tests_per_week = f64::from(self.city.past(day, span)) / days as f64 * 7.0;
         let max_tail = (self.settings.false_alerts_per_week / tests_per_week.max(1.0))
             .min(self.settings.max_p_value);
@@ -268,10 +278,16 @@ impl Detector {
         // What the city's other places report now, at this place's share, is expected here too.
         let from_share = f64::from(citywide - count) * share.min(0.9) / (1.0 - share.min(0.9));
         let expected = history.max(from_share);
+        // The rest of the city beyond what its own history expects: a season, a holiday, a
+        // city-wide event. Then this place must stand out against its share of the matter too.
+        let city_shifted =
+            poisson_tail(citywide - count, others_expected) <= self.settings.city_shift_p_value;
         let surging = count >= self.settings.min_count
             && f64::from(count) >= self.settings.ratio * expected
             && poisson_tail(count - 1, history) <= max_tail
-            && (share >= 0.9 || binomial_tail(count - 1, citywide - 1, share) <= max_tail);
+            && (!city_shifted
+                || share >= 0.9
+                || binomial_tail(count - 1, citywide - 1, share) <= max_tail);
         if let Some(id) = state.open.take() {
             if surging {
                 state.open = Some(id.clone());
@@ -434,6 +450,90 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Twelve streets, each with a steady stream of `per_hour(street, hour)` tickets of `matter`
+    /// an hour from `from` for `hours`, spread evenly in each hour; fed in time order.
+    fn city_stream(
+        matter: &str,
+        from: i64,
+        hours: i64,
+        per_hour: impl Fn(usize, i64) -> u32,
+    ) -> Vec<(Timestamp, String)> {
+        let mut out = Vec::new();
+        for h in from..from + hours {
+            for street in 0..12 {
+                let n = per_hour(street, h);
+                for k in 0..n {
+                    let at = start()
+                        + SignedDuration::from_secs(h * 3600 + i64::from(k) * 3600 / i64::from(n))
+                        + SignedDuration::from_secs(street as i64 * 7);
+                    out.push((at, format!("街道{street}")));
+                }
+            }
+        }
+        out.sort();
+        out.into_iter()
+            .map(|(at, street)| (at, format!("{street}|{matter}")))
+            .collect()
+    }
+
+    fn feed(d: &mut Detector, stream: Vec<(Timestamp, String)>, n: &mut u64) -> Vec<Cluster> {
+        let mut raised = Vec::new();
+        for (at, key) in stream {
+            let (street, matter) = key.split_once('|').unwrap();
+            *n += 1;
+            if let Outcome::Raised(c) = d.ingest(&facts(*n, at, matter, street)) {
+                raised.push(c);
+            }
+        }
+        raised
+    }
+
+    #[test]
+    fn the_heating_season_starting_on_every_street_at_once_is_no_hotspot() {
+        let mut d = Detector::new(HotspotSettings::default());
+        let mut n = 0;
+        // Four weeks of a 供暖 report every other day per street, then the season: six an
+        // hour on every street (what one street's history would call a huge surge).
+        let before = city_stream("供暖", 0, 24 * 28, |street, h| {
+            u32::from((h + street as i64 * 5) % 48 == 0)
+        });
+        assert!(feed(&mut d, before, &mut n).is_empty());
+        let season = city_stream("供暖", 24 * 28, 24 * 3, |_, _| 6);
+        let raised = feed(&mut d, season, &mut n);
+        assert!(raised.is_empty(), "{raised:#?}");
+    }
+
+    #[test]
+    fn five_outages_in_an_hour_on_one_of_many_busy_streets_raise_an_alert() {
+        let mut d = Detector::new(HotspotSettings::default());
+        let mut n = 0;
+        // Twelve streets with eight noise complaints an hour and 停水 about once a week each.
+        let mut stream = city_stream("噪音扰民", 0, 24 * 35, |_, _| 8);
+        stream.extend(city_stream("停水", 0, 24 * 35, |street, h| {
+            u32::from((h + street as i64 * 13) % 168 == 0)
+        }));
+        stream.sort();
+        assert!(feed(&mut d, stream, &mut n).is_empty());
+        // Then five 停水 reports from 街道3 within the hour, the other streets as usual.
+        let mut surge: Vec<(Timestamp, String)> = (0..5)
+            .map(|k| {
+                (
+                    start() + SignedDuration::from_mins(24 * 35 * 60 + 10 * k + 3),
+                    "街道3|停水".to_string(),
+                )
+            })
+            .collect();
+        surge.extend(city_stream("噪音扰民", 24 * 35, 2, |_, _| 8));
+        surge.sort();
+        let raised = feed(&mut d, surge, &mut n);
+        assert_eq!(raised.len(), 1, "{raised:#?}");
+        assert_eq!(
+            (raised[0].matter.as_str(), raised[0].street.as_str()),
+            ("停水", "街道3")
+        );
+        assert_eq!(raised[0].tickets.len(), 5);
     }
 
     #[test]
