@@ -386,10 +386,16 @@ impl Application {
         let core = Core::build(&settings, paths)?;
         let analysis =
             crate::governance::Analysis::load(&settings, &paths.config).map_err(config_error)?;
-        let governance = Arc::new(crate::governance::live::HotspotMonitor::new(
-            core.store.clone(),
-            Arc::new(analysis),
-        ));
+        let mut monitor =
+            crate::governance::live::HotspotMonitor::new(core.store.clone(), Arc::new(analysis));
+        if core
+            .webhooks
+            .endpoints
+            .contains_key(crate::webhooks::OPERATORS_TARGET)
+        {
+            monitor = monitor.with_alert_webhooks(core.webhooks.ready.clone());
+        }
+        let governance = Arc::new(monitor);
         let (stopping, stopping_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.server.listen)
             .await

@@ -56,7 +56,8 @@ pub struct SeedArgs {
     /// The day after the last seeded day (YYYY-MM-DD); default: today.
     #[arg(long)]
     pub until: Option<Date>,
-    /// Surges to plant (eight utility-outage reports from one street within an hour).
+    /// Surges to plant (utility-outage reports from one street within an hour: eight, plus four
+    /// for each report the street usually makes of it in its busiest hour).
     #[arg(long, default_value_t = 3)]
     pub surges: usize,
 }

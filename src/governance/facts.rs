@@ -146,6 +146,31 @@ pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
     )
 }
 
+/// The facts of a ticket as it arrives, before any handling (what the detector reads of it).
+pub fn from_new(
+    number: TicketNumber,
+    d: &crate::domain::NewTicket,
+    topics: &Topics,
+) -> TicketFacts {
+    build(
+        Parts {
+            number,
+            status: TicketStatus::Accepted,
+            category: d.category,
+            content: &d.content,
+            district: d.district.as_deref(),
+            address: d.address.as_deref(),
+            phone: d.phone.as_deref(),
+            channel: d.channel,
+            created_at: d.created_at,
+            lead: None,
+            deadline: None,
+        },
+        &[],
+        topics,
+    )
+}
+
 struct Parts<'a> {
     number: TicketNumber,
     status: TicketStatus,

@@ -3,12 +3,28 @@
 //! the tickets in the window; later tickets of the same matter and place join it while the surge
 //! lasts.
 //!
+//! A ticket arriving tests its place's window, and an alert needs:
+//! - a surge against the place's own history: its tickets per day over `baseline_days`, scaled to
+//!   the window and to the hour of the day on that kind of day (workday or weekend), learned
+//!   from all tickets, give λ; the other tickets in the window are Poisson(λ);
+//! - and, while the rest of the city reports the matter beyond its own history (a season such
+//!   as 供暖 in November or 停电 in summer, a holiday, a city-wide event), a surge against the
+//!   place's share too: of the window's tickets of the matter anywhere, the place's are
+//!   Binomial with its share over the baseline span. A rise on every street at once is no
+//!   hotspot, and this follows it within the hour where any history lags by weeks. (It says
+//!   nothing where a matter has only ever come from one place.)
+//!
+//! Both tests count the tickets in the window besides the one that arrived (the arrival itself
+//! is no evidence: every window tested holds one). Each tail must stay under
+//! `false_alerts_per_week` divided by the tests of a week — every ticket is a test, tens of
+//! thousands a week in a big city (Bonferroni) — and never above `max_p_value`.
+//!
 //! The detector reads ticket times, never the clock, so replaying the same stream gives the same
 //! alerts (the report replays its period; the server feeds new tickets as they are stored).
 //! Baselines are kept as counts per day per key over `baseline_days`, so memory stays bounded by
 //! the number of (matter, place) pairs.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -33,8 +49,15 @@ pub struct HotspotSettings {
     /// normal for most streets).
     pub normal_per_week: f64,
     /// …and so unlikely at the baseline's rate (Poisson tail probability at most this) that
-    /// chance is not the explanation: what keeps busy streets quiet at their usual peaks.
+    /// chance is not the explanation: the ceiling for a city with few tickets.
     pub max_p_value: f64,
+    /// How many alerts the steady background may raise by chance in a week, across all places
+    /// and matters: the tail must stay under this divided by the tests of a week.
+    pub false_alerts_per_week: f64,
+    /// The rest of the city counts as shifted (a season, a holiday) when its tickets of the
+    /// matter in the window are this unlikely by its own history; the place must then also stand
+    /// out against its share of them.
+    pub city_shift_p_value: f64,
     /// How often the server looks for new tickets.
     pub poll_seconds: u64,
 }
@@ -48,6 +71,8 @@ impl Default for HotspotSettings {
             baseline_days: 28,
             normal_per_week: 1.0,
             max_p_value: 1e-5,
+            false_alerts_per_week: 0.05,
+            city_shift_p_value: 1e-3,
             poll_seconds: 5,
         }
     }
@@ -86,22 +111,99 @@ pub enum Outcome {
     Joined { cluster: String },
 }
 
+/// Tickets in a sliding window and per day over the baseline span: one per (matter, place),
+/// one per matter (the whole city), one for everything.
 #[derive(Default)]
-struct KeyState {
+struct Counts {
     window: VecDeque<(Timestamp, TicketNumber)>,
     /// Day index (days since the epoch) → tickets that day, over the baseline span.
     daily: BTreeMap<i64, u32>,
+}
+
+impl Counts {
+    fn slide(&mut self, at: Timestamp, window: SignedDuration) {
+        while self
+            .window
+            .front()
+            .is_some_and(|(t, _)| at.duration_since(*t) >= window)
+        {
+            self.window.pop_front();
+        }
+    }
+
+    fn add(&mut self, at: Timestamp, number: TicketNumber, day: i64, span: i64) {
+        self.window.push_back((at, number));
+        *self.daily.entry(day).or_insert(0) += 1;
+        while self
+            .daily
+            .first_key_value()
+            .is_some_and(|(d, _)| *d < day - span)
+        {
+            self.daily.pop_first();
+        }
+    }
+
+    /// Tickets on the full days `[today - span, today)`.
+    fn past(&self, today: i64, span: i64) -> u32 {
+        self.daily.range(today - span..today).map(|(_, n)| *n).sum()
+    }
+}
+
+#[derive(Default)]
+struct KeyState {
+    counts: Counts,
     /// The cluster of the surge under way; it ends when the window falls back under the
     /// threshold.
     open: Option<String>,
 }
 
+/// Tickets per hour of the day on workdays and on weekends, all places together: the rhythm
+/// that scales a baseline to the hour (office hours are busier than nights everywhere, and
+/// weekdays busier than weekends).
+#[derive(Default)]
+struct Rhythm {
+    tickets: [[u64; 24]; 2],
+    /// Distinct days seen of each kind.
+    days: [u64; 2],
+    last_day: Option<i64>,
+}
+
+impl Rhythm {
+    fn add(&mut self, kind: usize, hour: usize, day: i64) {
+        self.tickets[kind][hour] += 1;
+        if self.last_day != Some(day) {
+            self.days[kind] += 1;
+            self.last_day = Some(day);
+        }
+    }
+
+    /// This hour on this kind of day, as a multiple of an average hour of an average day (kept
+    /// within 0.25–4, and 1 until a thousand tickets were seen, so a young detector is not
+    /// thrown by its first few tickets).
+    fn factor(&self, kind: usize, hour: usize) -> f64 {
+        let seen: u64 = self.tickets.iter().flatten().sum();
+        let days: u64 = self.days.iter().sum();
+        if seen < 1_000 || self.days[kind] == 0 {
+            return 1.0;
+        }
+        let this = self.tickets[kind][hour] as f64 / self.days[kind] as f64;
+        let average = seen as f64 / days as f64 / 24.0;
+        (this / average).clamp(0.25, 4.0)
+    }
+}
+
+/// How strongly the place's share of a matter leans to an even share among the places seen,
+/// in tickets: a place with little history of a matter is assumed to have its even share.
+const SHARE_PRIOR: f64 = 20.0;
+
 pub struct Detector {
     settings: HotspotSettings,
     keys: HashMap<HotspotKey, KeyState>,
-    /// Tickets seen per hour of the day (city time), all places together: the daily rhythm that
-    /// scales a baseline to the hour (office hours are busier than nights everywhere).
-    hours: [u64; 24],
+    matters: HashMap<String, Counts>,
+    city: Counts,
+    places: HashSet<(String, String)>,
+    rhythm: Rhythm,
+    first_day: Option<i64>,
 }
 
 const DAY_SECONDS: i64 = 86_400;
@@ -111,7 +213,11 @@ impl Detector {
         Detector {
             settings,
             keys: HashMap::new(),
-            hours: [0; 24],
+            matters: HashMap::new(),
+            city: Counts::default(),
+            places: HashSet::new(),
+            rhythm: Rhythm::default(),
+            first_day: None,
         }
     }
 
@@ -127,40 +233,61 @@ impl Detector {
         let window = SignedDuration::from_mins(i64::from(self.settings.window_minutes));
         let at = facts.created_at;
         let day = at.as_second().div_euclid(DAY_SECONDS);
-        let baseline_days = i64::from(self.settings.baseline_days.max(1));
+        let span = i64::from(self.settings.baseline_days.max(1));
+        let first_day = *self.first_day.get_or_insert(day);
+        // Full days of history within the span (at least one, so a first day has a rate).
+        let days = (day - first_day.max(day - span)).max(1);
+        let zoned = at.to_zoned(crate::clock::city_tz());
+        let kind = usize::from(zoned.weekday().to_monday_one_offset() >= 6);
+        let hour = zoned.hour() as usize % 24;
+        self.places
+            .insert((key.district.clone(), key.street.clone()));
+        let matter = self.matters.entry(key.matter.clone()).or_default();
+        matter.slide(at, window);
+        self.city.slide(at, window);
         let state = self.keys.entry(key.clone()).or_default();
-        while state
-            .window
-            .front()
-            .is_some_and(|(t, _)| at.duration_since(*t) >= window)
-        {
-            state.window.pop_front();
-        }
-        // The baseline: days before the window started, within the baseline span.
-        let hour = at.to_zoned(crate::clock::city_tz()).hour() as usize % 24;
-        self.hours[hour] += 1;
-        let seen: u64 = self.hours.iter().sum();
-        // This hour's share of the day, as a multiple of an average hour (kept within 0.25–4 so
-        // a young detector is not thrown by its first few tickets).
-        let rhythm = if seen < 1_000 {
-            1.0
-        } else {
-            (self.hours[hour] as f64 * 24.0 / seen as f64).clamp(0.25, 4.0)
+        state.counts.slide(at, window);
+
+        let own_past = f64::from(state.counts.past(day, span));
+        let history = {
+            let per_day = (own_past / days as f64).max(self.settings.normal_per_week / 7.0);
+            per_day * f64::from(self.settings.window_minutes) / (24.0 * 60.0)
+                * self.rhythm.factor(kind, hour)
         };
-        let expected = expected_in_window(state, day, baseline_days, &self.settings) * rhythm;
-        state.window.push_back((at, facts.number));
-        *state.daily.entry(day).or_insert(0) += 1;
-        while state
-            .daily
-            .first_key_value()
-            .is_some_and(|(d, _)| *d < day - baseline_days)
-        {
-            state.daily.pop_first();
-        }
-        let count = state.window.len() as u32;
+        let matter_past = f64::from(matter.past(day, span));
+        // The place's share of the matter, leaning to an even share while history is thin.
+        let share = {
+            let even = 1.0 / self.places.len().max(1) as f64;
+            (own_past + SHARE_PRIOR * even) / (matter_past + SHARE_PRIOR)
+        };
+        // What the other places' history expects of the matter in the window.
+        let others_expected = (matter_past - own_past).max(0.0) / days as f64
+            * f64::from(self.settings.window_minutes)
+            / (24.0 * 60.0)
+            * self.rhythm.factor(kind, hour);
+        let tests_per_week = f64::from(self.city.past(day, span)) / days as f64 * 7.0;
+        let max_tail = (self.settings.false_alerts_per_week / tests_per_week.max(1.0))
+            .min(self.settings.max_p_value);
+        state.counts.add(at, facts.number, day, span);
+        matter.add(at, facts.number, day, span);
+        self.city.add(at, facts.number, day, span);
+        self.rhythm.add(kind, hour, day);
+
+        let count = state.counts.window.len() as u32;
+        let citywide = matter.window.len() as u32;
+        // What the city's other places report now, at this place's share, is expected here too.
+        let from_share = f64::from(citywide - count) * share.min(0.9) / (1.0 - share.min(0.9));
+        let expected = history.max(from_share);
+        // The rest of the city beyond what its own history expects: a season, a holiday, a
+        // city-wide event. Then this place must stand out against its share of the matter too.
+        let city_shifted =
+            poisson_tail(citywide - count, others_expected) <= self.settings.city_shift_p_value;
         let surging = count >= self.settings.min_count
             && f64::from(count) >= self.settings.ratio * expected
-            && poisson_tail(count, expected) <= self.settings.max_p_value;
+            && poisson_tail(count - 1, history) <= max_tail
+            && (!city_shifted
+                || share >= 0.9
+                || binomial_tail(count - 1, citywide - 1, share) <= max_tail);
         if let Some(id) = state.open.take() {
             if surging {
                 state.open = Some(id.clone());
@@ -171,7 +298,7 @@ impl Detector {
         if !surging {
             return Outcome::Quiet;
         }
-        let tickets: Vec<TicketNumber> = state.window.iter().map(|(_, n)| *n).collect();
+        let tickets: Vec<TicketNumber> = state.counts.window.iter().map(|(_, n)| *n).collect();
         let id = Cluster::id_for(tickets[0]);
         state.open = Some(id.clone());
         Outcome::Raised(Cluster {
@@ -192,7 +319,8 @@ impl Detector {
         let day = now.as_second().div_euclid(DAY_SECONDS);
         let span = i64::from(self.settings.baseline_days.max(1));
         self.keys.retain(|_, s| {
-            s.daily
+            s.counts
+                .daily
                 .last_key_value()
                 .is_some_and(|(d, _)| *d >= day - span)
         });
@@ -214,104 +342,46 @@ fn poisson_tail(k: u32, lambda: f64) -> f64 {
         below += term;
         term *= lambda / f64::from(i + 1);
     }
-    (1.0 - below).max(0.0)
+    // For a tail far below the rounding error of `1 - below`, sum the tail itself.
+    let tail = 1.0 - below;
+    if tail > 1e-9 {
+        return tail.max(0.0);
+    }
+    let mut sum = 0.0;
+    let mut i = k;
+    while term > sum * 1e-15 && i < k + 1_000 {
+        sum += term;
+        i += 1;
+        term *= lambda / f64::from(i);
+    }
+    sum
 }
 
-/// Tickets the baseline expects in one window: the key's daily rate over the full days before
-/// today within the span (at least `normal_per_week`), scaled to the window.
-fn expected_in_window(state: &KeyState, today: i64, span: i64, settings: &HotspotSettings) -> f64 {
-    let past: u32 = state
-        .daily
-        .range(today - span..today)
-        .map(|(_, n)| *n)
+/// P(X ≥ k) for X ~ Binomial(n, p): how likely `k` or more of `n` tickets fall to a place
+/// whose share is `p`.
+fn binomial_tail(k: u32, n: u32, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let (ln_p, ln_q) = (p.ln(), (1.0 - p).ln());
+    // ln C(n, k), then each next term from the one before.
+    let ln_choose: f64 = (1..=k)
+        .map(|i| (f64::from(n - k + i) / f64::from(i)).ln())
         .sum();
-    let per_day = (f64::from(past) / span as f64).max(settings.normal_per_week / 7.0);
-    per_day * f64::from(settings.window_minutes) / (24.0 * 60.0)
+    let mut term = (ln_choose + f64::from(k) * ln_p + f64::from(n - k) * ln_q).exp();
+    let mut sum = 0.0;
+    for j in k..=n {
+        sum += term;
+        term *= f64::from(n - j) / f64::from(j + 1) * p / (1.0 - p);
+    }
+    sum.min(1.0)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Category, Channel, TicketStatus};
-
-    fn facts(n: u64, at: Timestamp, matter: &str, street: &str) -> TicketFacts {
-        TicketFacts {
-            number: TicketNumber::from_sequence(100_000 + n),
-            created_at: at,
-            channel: Channel::Web,
-            category: Category::Help,
-            status: TicketStatus::Accepted,
-            district: Some("南山区".into()),
-            street: Some(street.into()),
-            matter: matter.into(),
-            consultation: None,
-            citizen: None,
-            lead: None,
-            deadline: None,
-            signed_at: None,
-            replied_at: None,
-            closed_at: None,
-            surveyed: false,
-        }
-    }
-
-    fn start() -> Timestamp {
-        "2026-06-01T00:00:00Z".parse().unwrap()
-    }
-
-    #[test]
-    fn five_outages_in_an_hour_on_a_quiet_street_raise_one_cluster() {
-        let mut d = Detector::new(HotspotSettings::default());
-        let mut raised = Vec::new();
-        let mut joined = 0;
-        for i in 0..7u64 {
-            let at = start() + SignedDuration::from_mins(8 * i as i64);
-            match d.ingest(&facts(i, at, "停水", "桃源街道")) {
-                Outcome::Raised(c) => raised.push(c),
-                Outcome::Joined { .. } => joined += 1,
-                Outcome::Quiet => {}
-            }
-        }
-        assert_eq!(raised.len(), 1);
-        assert_eq!(raised[0].tickets.len(), 5);
-        assert_eq!(
-            raised[0].id,
-            Cluster::id_for(TicketNumber::from_sequence(100_000))
-        );
-        assert_eq!(joined, 2);
-    }
-
-    #[test]
-    fn a_busy_street_at_its_usual_rate_raises_nothing() {
-        let mut d = Detector::new(HotspotSettings::default());
-        // Eight noise complaints an hour, every hour, for five weeks: busy, but normal there.
-        let mut n = 0;
-        for hour in 0..(24 * 35) {
-            for k in 0..8 {
-                let at = start() + SignedDuration::from_mins(hour * 60 + k * 7);
-                n += 1;
-                let out = d.ingest(&facts(n, at, "噪音扰民", "粤海街道"));
-                if hour >= 24 * 28 {
-                    assert_eq!(out, Outcome::Quiet, "hour {hour}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_poisson_tail_is_right_at_known_points() {
-        assert!((poisson_tail(0, 2.0) - 1.0).abs() < 1e-12);
-        assert!((poisson_tail(1, 2.0) - (1.0 - (-2.0f64).exp())).abs() < 1e-12);
-        // P(X >= 5 | λ = 1) = 0.00366
-        assert!((poisson_tail(5, 1.0) - 0.003_659_8).abs() < 1e-6);
-    }
-
-    #[test]
-    fn tickets_without_a_matter_or_a_street_never_surge() {
-        let mut d = Detector::new(HotspotSettings::default());
-        for i in 0..20u64 {
-            let at = start() + SignedDuration::from_mins(i as i64);
-            assert_eq!(d.ingest(&facts(i, at, OTHER, "桃源街道")), Outcome::Quiet);
-        }
-    }
-}
+mod tests;

@@ -1,27 +1,44 @@
 //! Hotspot detection in the server: a background loop reads tickets stored since it last looked
 //! (by number), feeds the detector, and stores each new cluster (类案) with its tickets linked, or
 //! links a ticket to the cluster of a surge under way. Operators see the alerts on the dashboard
-//! and at `GET /api/operator/hotspots`.
+//! and at `GET /api/operator/hotspots`, and, when `[operators]` is set in config/webhooks.toml,
+//! receive each new alert as a signed `hotspot.alert` webhook: queued in the same transaction
+//! as the cluster, then sent and retried by the webhook worker like every other webhook.
 //!
 //! On start the detector is warmed with the baseline span of stored tickets; a surge found then
 //! (one that happened while the server was down) is stored like any other, once: clusters are
 //! keyed by their first ticket, so storing one again changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use tokio::sync::Notify;
 
 use super::hotspot::{Detector, Outcome};
 use super::{Analysis, GovernanceError, facts_of, first_ticket_since};
-use crate::domain::{Cluster, TicketNumber};
+use crate::domain::{Cluster, TicketNumber, WebhookDelivery};
 use crate::store::SledStore;
+use crate::webhooks::OPERATORS_TARGET;
 
 pub struct HotspotMonitor {
     store: Arc<SledStore>,
     analysis: Arc<Analysis>,
     state: Mutex<MonitorState>,
+    /// Set when the operators have a webhook: wakes the webhook worker after an alert is queued.
+    alert_webhooks: Option<Arc<Notify>>,
+}
+
+/// The body of a `hotspot.alert` webhook: the cluster, without any citizen's details.
+#[derive(Serialize)]
+struct HotspotAlert<'a> {
+    event: &'static str,
+    occurred_at: Timestamp,
+    cluster: &'a Cluster,
+    /// Where an operator opens it (relative to the server's address).
+    href: String,
 }
 
 struct MonitorState {
@@ -40,7 +57,14 @@ impl HotspotMonitor {
                 detector,
                 next: None,
             }),
+            alert_webhooks: None,
         }
+    }
+
+    /// Sends every new alert to the operators' webhook as well (`ready` wakes the worker).
+    pub fn with_alert_webhooks(mut self, ready: Arc<Notify>) -> Self {
+        self.alert_webhooks = Some(ready);
+        self
     }
 
     pub fn analysis(&self) -> &Analysis {
@@ -120,6 +144,7 @@ impl HotspotMonitor {
 
     async fn persist(&self, outcomes: Vec<(TicketNumber, Outcome)>) -> Result<(), GovernanceError> {
         let mut changed: BTreeMap<String, Cluster> = BTreeMap::new();
+        let mut raised: BTreeSet<String> = BTreeSet::new();
         for (number, outcome) in outcomes {
             match outcome {
                 Outcome::Raised(cluster) => {
@@ -136,6 +161,7 @@ impl HotspotMonitor {
                         expected = cluster.expected,
                         "hotspot alert: a surge against the place's baseline"
                     );
+                    raised.insert(cluster.id.clone());
                     changed.insert(cluster.id.clone(), cluster);
                 }
                 Outcome::Joined { cluster } => {
@@ -153,8 +179,17 @@ impl HotspotMonitor {
                 Outcome::Quiet => {}
             }
         }
-        for (_, cluster) in changed {
-            self.store.put_cluster(cluster).await?;
+        for (id, cluster) in changed {
+            match &self.alert_webhooks {
+                Some(ready) if raised.contains(&id) => {
+                    let alert = alert_webhook(&cluster)?;
+                    self.store
+                        .put_cluster_with_webhooks(cluster, vec![alert])
+                        .await?;
+                    ready.notify_one();
+                }
+                _ => self.store.put_cluster(cluster).await?,
+            }
         }
         Ok(())
     }
@@ -200,4 +235,23 @@ impl HotspotMonitor {
         }
         tracing::info!("hotspot detector stopped");
     }
+}
+
+/// The `hotspot.alert` delivery to the operators' endpoint for a newly raised cluster.
+fn alert_webhook(cluster: &Cluster) -> Result<WebhookDelivery, GovernanceError> {
+    let body = HotspotAlert {
+        event: "hotspot.alert",
+        occurred_at: cluster.raised_at,
+        cluster,
+        href: format!("/api/operator/clusters/{}", cluster.id),
+    };
+    let body = serde_json::to_string(&body)
+        .map_err(|e| GovernanceError::Store(crate::store::StoreError::Io(e.to_string())))?;
+    Ok(WebhookDelivery::new(
+        OPERATORS_TARGET.to_string(),
+        "hotspot.alert",
+        cluster.tickets.first().copied(),
+        body,
+        crate::clock::now(),
+    ))
 }

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp};
+use rand::Rng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 use crate::calendar::{TimeLimits, WorkCalendar};
 use crate::clock::city_tz;
@@ -25,6 +25,10 @@ use crate::units::Units;
 
 mod data;
 mod history;
+pub mod measure;
+mod stream;
+
+pub use stream::{Drafted, Stream};
 
 use data::{COMMUNITIES, KINDS, ROADS, STREETS, SURNAMES};
 use history::develop;
@@ -39,7 +43,8 @@ pub struct SeedOptions {
     /// The day after the last seeded day; "now" for the handling history.
     pub until: Date,
     pub days: u32,
-    /// Surges to plant (eight reports of one utility outage from one street within an hour).
+    /// Surges to plant: reports of one utility outage from one street within fifty minutes,
+    /// eight plus four times the street's usual busiest hour (counted in `tickets`).
     pub surges: usize,
 }
 
@@ -285,7 +290,19 @@ fn day_drafts(
         .collect();
     let hours: Vec<(usize, f64)> = HOURS.iter().copied().enumerate().collect();
     let start = midnight(date);
-    let mut out: Vec<(Timestamp, Draft)> = (0..count)
+    // Reports of a utility outage from one street within fifty minutes, mid-morning: eight, and
+    // four more for each report the street usually makes of it in its busiest hour (a surge is
+    // a surge against the street's own rate). They are part of the day's count.
+    let planted = surge.map(|index| {
+        let kind = index % 2; // 停水, 停电
+        let total: f64 = kinds.iter().map(|(_, w)| w).sum();
+        let places: usize = streets.iter().map(Vec::len).sum();
+        let busiest = HOURS.iter().copied().fold(0.0, f64::max) / HOURS.iter().sum::<f64>();
+        let usual = count as f64 * kinds[kind].1 / total / places.max(1) as f64 * busiest;
+        (index, kind, 8 + (4.0 * usual).ceil() as usize)
+    });
+    let background = count.saturating_sub(planted.map_or(0, |(_, _, size)| size));
+    let mut out: Vec<(Timestamp, Draft)> = (0..background)
         .map(|_| {
             let hour = weighted(rng, &hours) as i64;
             let at = start + SignedDuration::from_secs(hour * 3600 + rng.random_range(0..3600));
@@ -299,16 +316,15 @@ fn day_drafts(
             )
         })
         .collect();
-    if let Some(index) = surge {
-        // Eight reports of a utility outage from one street within fifty minutes, mid-morning.
-        let kind = index % 2; // 停水, 停电
+    if let Some((index, kind, size)) = planted {
+        let size = size as i64;
         let d = (index * 3 + 1) % world.districts.len();
         let s = index % streets[d].len();
         let community = COMMUNITIES[index % COMMUNITIES.len()];
         let road = ROADS[index % ROADS.len()];
         let base = start + SignedDuration::from_hours(10);
-        for k in 0..8i64 {
-            let at = base + SignedDuration::from_secs(k * 375 + rng.random_range(0..60));
+        for k in 0..size {
+            let at = base + SignedDuration::from_secs(k * 3000 / size + rng.random_range(0..60));
             let mut t = draft(rng, world, streets, at, kind, Some((d, s, community, road)));
             t.category = Category::Help;
             t.confidential = false;
@@ -332,38 +348,21 @@ pub async fn seed(
     options: &SeedOptions,
     mut progress: impl FnMut(usize),
 ) -> Result<SeedSummary, StoreError> {
-    let mut rng = StdRng::seed_from_u64(options.seed);
     let now = midnight(options.until);
-    let days: Vec<Date> = (1..=i64::from(options.days.max(1)))
-        .rev()
-        .filter_map(|back| options.until.checked_sub(back.days()).ok())
-        .collect();
-    let planted = options.surges.min(days.len()) * 8;
-    let counts = per_day(&days, options.tickets.saturating_sub(planted));
-    // Surges on days spread over the last two thirds of the span.
-    let surge_days: Vec<usize> = (0..options.surges.min(days.len()))
-        .map(|i| days.len() / 3 + (days.len() * 2 / 3) * (2 * i + 1) / (2 * options.surges.max(1)))
-        .map(|d| d.min(days.len() - 1))
-        .collect();
-    let streets: Vec<Vec<String>> = world
-        .districts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| streets_of(d, i))
-        .collect();
+    let mut stream = Stream::new(world.clone(), options);
     let develop_world = world.clone();
     let seed = options.seed;
     let develop: Develop = Arc::new(move |t| develop(&develop_world, seed, now, t));
     let mut summary = SeedSummary::default();
-    let mut surges: Vec<Option<PlantedSurge>> = vec![None; surge_days.len()];
+    let mut surges: Vec<Option<PlantedSurge>> = vec![None; stream.surge_days.len()];
     let mut pending: Vec<Draft> = Vec::with_capacity(BATCH);
     let mut conversations = Vec::new();
-    for (i, date) in days.iter().enumerate() {
-        let surge = surge_days.iter().position(|d| *d == i);
-        pending.extend(day_drafts(
-            &mut rng, &world, &streets, *date, counts[i], surge,
-        ));
-        if pending.len() >= BATCH || i + 1 == days.len() {
+    while let Some(day) = stream.next_day() {
+        pending.extend(day.into_iter().map(|d| Draft {
+            ticket: d.ticket,
+            surge: d.surge,
+        }));
+        if pending.len() >= BATCH || stream.days_left() == 0 {
             let batch = std::mem::take(&mut pending);
             write_batch(
                 store,
@@ -382,7 +381,7 @@ pub async fn seed(
         store.save_conversations(chunk.to_vec()).await?;
     }
     store
-        .add_feedback_counts(feedback(&mut rng, &world.articles, options.tickets))
+        .add_feedback_counts(feedback(&mut stream.rng, &world.articles, options.tickets))
         .await?;
     summary.surges = surges.into_iter().flatten().collect();
     Ok(summary)

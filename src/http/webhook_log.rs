@@ -89,7 +89,8 @@ pub struct TargetQuery {
     pub target: Option<String>,
 }
 
-/// Any target's deliveries (`?target=unit:<id>` or `integrator:<id>`), for operators.
+/// Any target's deliveries (`?target=unit:<id>`, `integrator:<id>` or `operators`), for
+/// operators.
 pub async fn operator_log(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,13 +101,14 @@ pub async fn operator_log(
     let known = match target.split_once(':') {
         Some(("unit", id)) => state.service.units().contains(id),
         Some(("integrator", id)) => state.interop.integrators.get(id).is_some(),
+        None => target == crate::webhooks::OPERATORS_TARGET,
         _ => false,
     };
     if !known {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "unknown_target",
-            "give `?target=unit:<unit id>` or `?target=integrator:<integrator id>`",
+            "give `?target=unit:<unit id>`, `?target=integrator:<integrator id>` or `?target=operators`",
         ));
     }
     log_of(&state, target)

@@ -8,6 +8,9 @@
 //! - [`worker::WebhookWorker`] sends what is due, signed (see [`signature`]), and retries with
 //!   backoff from the persisted queue until the receiver answers 2xx; every attempt is logged.
 //!
+//! - `[operators]` is the operators' own endpoint: hotspot alerts (`hotspot.alert`, sent by
+//!   [`crate::governance::live`]) go there through the same queue, signature and retries.
+//!
 //! Payloads carry the ticket as the unit API shows it to that unit: contact masked, and no
 //! identity at all on a 保密 ticket.
 
@@ -77,7 +80,20 @@ struct WebhookEntry {
 struct WebhooksFile {
     #[serde(default)]
     webhook: Vec<WebhookEntry>,
+    /// The operators' own endpoint, for events about the hotline as a whole (`hotspot.alert`).
+    #[serde(default)]
+    operators: Option<OperatorsEntry>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorsEntry {
+    url: String,
+}
+
+/// The target of the operators' endpoint (`[operators]` in webhooks.toml), whose secret is
+/// `HOTLINE_WEBHOOK_SECRET_OPERATORS`.
+pub const OPERATORS_TARGET: &str = "operators";
 
 /// The units whose case systems receive webhooks, and the ticket view they are sent.
 pub struct UnitWebhooks {
@@ -153,6 +169,22 @@ impl UnitWebhooks {
                 target,
                 Endpoint {
                     url: entry.url,
+                    secret,
+                },
+            );
+        }
+        if let Some(operators) = parsed.operators {
+            check_url(&operators.url).map_err(|m| semantic(format!("[operators]: {m}")))?;
+            let var = secret_var("HOTLINE_WEBHOOK_SECRET_", OPERATORS_TARGET);
+            let secret = secret(&var).ok_or_else(|| {
+                semantic(format!(
+                    "[operators] has a webhook but its signing secret is not set: export {var}"
+                ))
+            })?;
+            endpoints.insert(
+                OPERATORS_TARGET.to_string(),
+                Endpoint {
+                    url: operators.url,
                     secret,
                 },
             );
@@ -280,5 +312,37 @@ mod tests {
             UnitWebhooks::load(dir.path(), &units(), |_| Some(Secret::new("s".into()))).unwrap();
         assert!(ok.endpoints().contains_key("unit:nanshan-urban"));
         assert!(!format!("{:?}", ok.endpoints()).contains("\"s\""));
+    }
+
+    #[test]
+    fn the_operators_endpoint_needs_a_url_and_its_own_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join(WEBHOOKS_FILE), text).unwrap();
+        write("[operators]\nurl = \"ops.example\"\n");
+        let err = UnitWebhooks::load(dir.path(), &units(), |_| Some(Secret::new("s".into())))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("[operators]: `ops.example` is not an http(s) URL"),
+            "{err}"
+        );
+        write("[operators]\nurl = \"https://ops.example/alerts\"\n");
+        let err = UnitWebhooks::load(dir.path(), &units(), |_| None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("export HOTLINE_WEBHOOK_SECRET_OPERATORS"),
+            "{err}"
+        );
+        let ok = UnitWebhooks::load(dir.path(), &units(), |var| {
+            (var == "HOTLINE_WEBHOOK_SECRET_OPERATORS").then(|| Secret::new("s".into()))
+        })
+        .unwrap();
+        assert_eq!(
+            ok.endpoints()[OPERATORS_TARGET].url,
+            "https://ops.example/alerts"
+        );
     }
 }

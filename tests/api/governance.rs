@@ -211,6 +211,20 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
         let store = reopen(a.path());
         let expected = hotline::governance::unit_rates(&store, period, &analysis.rates).unwrap();
         store.close().unwrap();
+        // The seed records 回访 outcomes as the callback service does: answered with a rating,
+        // some 未联系上, some 重办 and a second round.
+        let total = &expected.total.counts;
+        assert!(
+            total.evaluated > total.received / 3,
+            "most tickets of a month ago are rated: {total:?}"
+        );
+        assert!(
+            total.solved > 0 && total.solved < total.evaluated,
+            "{total:?}"
+        );
+        assert!(total.unreachable > 0 && total.rehandled > 0, "{total:?}");
+        let satisfied = expected.total.satisfied_rate.unwrap();
+        assert!((0.6..0.98).contains(&satisfied), "{satisfied}");
         for u in &first.rates.rows {
             let row = expected.rows.iter().find(|r| r.group == u.unit).unwrap();
             assert_eq!(
@@ -226,6 +240,25 @@ async fn the_report_is_the_same_for_the_same_seed_and_shows_what_was_seeded() {
             );
         }
     }
+    // The report shows the three rates as numbers, not —, for the units with ratings.
+    let rated: Vec<_> = first
+        .rates
+        .rows
+        .iter()
+        .filter(|u| u.responded.is_some() && u.resolved.is_some() && u.satisfied.is_some())
+        .collect();
+    assert!(
+        rated.len() * 2 > first.rates.rows.len(),
+        "{:#?}",
+        first.rates.rows
+    );
+    let md = render::markdown(&first).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 1 | "))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert_eq!(row.matches('%').count(), 3, "{row}");
+    assert!(!row.contains('—'), "{row}");
     assert!(first.overdue.open + first.overdue.answered_late > 0);
     assert!(!first.gaps.is_empty());
     assert!(first.top_matters.iter().any(|m| m.matter == "停水"));
@@ -605,4 +638,144 @@ async fn the_dashboard_shows_live_figures_and_alerts_after_sign_in() {
     browser.screenshot("dashboard").await;
     browser.close().await;
     app.stop().await;
+}
+
+const OPERATORS_SECRET: &str = "operators-webhook-secret";
+
+/// A water-outage report from 桃源街道 through Open311, as a city app would post it.
+async fn outage_report(client: &reqwest::Client, base: &str, key: &str, k: usize) -> u64 {
+    let phone = format!("1390000{k:04}");
+    let form = [
+        ("api_key", key),
+        ("service_code", "water-outage"),
+        ("description", "小区从早上开始停水了，一直没来水"),
+        ("address_string", "南山区桃源街道龙珠路18号"),
+        ("attribute[district]", "南山区"),
+        ("phone", phone.as_str()),
+    ];
+    let response = client
+        .post(format!("{base}/open311/v2/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let created: Value = response.json().await.unwrap();
+    created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn hotspots(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let list: Value = client
+        .get(format!("{base}/api/operator/hotspots"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_operators_signed() {
+    use crate::receiver::{Receiver, config_dir, start_with};
+    let receiver = Receiver::start(OPERATORS_SECRET, None).await;
+    let config = config_dir(&[(
+        "webhooks.toml",
+        format!("[operators]\nurl = \"{}\"\n", receiver.url()),
+    )]);
+    let data = tempfile::tempdir().unwrap();
+    let key = crate::helpers::create_token(data.path(), Role::Integrator("open311".into())).await;
+    let operator = crate::helpers::create_token(data.path(), Role::Operator).await;
+    let server = start_with(
+        data.path(),
+        config.path(),
+        &[
+            ("HOTLINE_WEBHOOK_SECRET_OPERATORS", OPERATORS_SECRET),
+            ("HOTLINE__HOTSPOTS__POLL_SECONDS", "1"),
+        ],
+    );
+    let (client, base) = (reqwest::Client::new(), server.base.clone());
+
+    // The server is up and polling: four reports are no surge yet.
+    let mut numbers = Vec::new();
+    for k in 0..4 {
+        numbers.push(outage_report(&client, &base, &key, k).await);
+    }
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(hotspots(&client, &base, &operator).await.is_empty());
+    assert!(receiver.accepted().is_empty());
+
+    // The fifth within the hour is: the next poll raises one alert. The operators' system is
+    // briefly unavailable; the alert is retried with backoff until it is acknowledged.
+    receiver
+        .state
+        .fail_next
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    numbers.push(outage_report(&client, &base, &key, 4).await);
+    let arrivals = receiver.wait_for(1, 40).await;
+    let alert = &arrivals[0];
+    assert_eq!(alert.event, "hotspot.alert");
+    let body = alert.json();
+    assert_eq!(body["event"], "hotspot.alert");
+    assert_eq!(body["cluster"]["matter"], "停水");
+    assert_eq!(body["cluster"]["street"], "桃源街道");
+    let linked: Vec<u64> = body["cluster"]["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(linked, numbers);
+    assert!(
+        !String::from_utf8_lossy(&alert.body).contains("1390000"),
+        "no citizen's phone in an alert"
+    );
+    let id = body["cluster"]["id"].as_str().unwrap().to_string();
+    assert_eq!(body["href"], format!("/api/operator/clusters/{id}"));
+
+    // The admin page's list has it too; a sixth report joins the cluster, with no second alert.
+    numbers.push(outage_report(&client, &base, &key, 5).await);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = hotspots(&client, &base, &operator).await;
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["id"], id.as_str());
+        if list[0]["tickets"].as_array().unwrap().len() == 6 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.accepted().len(), 1, "one alert per surge");
+    assert!(receiver.refused().is_empty(), "{:?}", receiver.refused());
+    assert_eq!(
+        receiver
+            .state
+            .hits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    let log: Value = client
+        .get(format!("{base}/api/operator/webhooks?target=operators"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deliveries = log["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{log}");
+    assert_eq!(deliveries[0]["event"], "hotspot.alert");
+    assert_eq!(deliveries[0]["state"], "delivered");
+    assert_eq!(deliveries[0]["failed_attempts"], 1, "{log}");
+    drop(server);
+    receiver.stop().await;
 }

@@ -169,6 +169,36 @@ impl SledStore {
         })
     }
 
+    /// Stores a newly raised cluster with its links and the webhooks that announce it, in one
+    /// transaction: an alert is never stored without its notices, nor announced unstored.
+    pub fn put_cluster_with_webhooks(
+        &self,
+        cluster: Cluster,
+        webhooks: Vec<crate::domain::WebhookDelivery>,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |trees| {
+            use sled::Transactional;
+            let clusters = trees.db.open_tree(CLUSTERS).map_err(io_error)?;
+            let links = trees.db.open_tree(TICKET_CLUSTERS).map_err(io_error)?;
+            let numbered = super::interop::number_webhooks(trees, webhooks)?;
+            let bytes = encode(&cluster)?;
+            (&clusters, &links, &trees.webhooks, &trees.webhooks_due)
+                .transaction(|(clusters, links, webhooks, due)| {
+                    clusters.insert(cluster.id.as_bytes(), bytes.clone())?;
+                    for number in &cluster.tickets {
+                        links.insert(ticket_key(*number).as_slice(), cluster.id.as_bytes())?;
+                    }
+                    for (key, id, bytes) in &numbered {
+                        webhooks.insert(key.as_slice(), bytes.clone())?;
+                        due.insert(id, key.clone())?;
+                    }
+                    Ok(())
+                })
+                .map_err(super::transaction_error)?;
+            Ok(())
+        })
+    }
+
     pub fn cluster(&self, id: &str) -> Result<Option<Cluster>, StoreError> {
         let clusters = self.trees.db.open_tree(CLUSTERS).map_err(io_error)?;
         match clusters.get(id.as_bytes()).map_err(io_error)? {

@@ -22,7 +22,7 @@ type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
 
 /// Numbers the new deliveries and encodes them with their keys (outside the transaction, which
 /// may run more than once).
-fn number_webhooks(
+pub(super) fn number_webhooks(
     trees: &Trees,
     webhooks: Vec<WebhookDelivery>,
 ) -> Result<Vec<WebhookRow>, StoreError> {
