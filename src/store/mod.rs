@@ -198,6 +198,14 @@ pub trait OutboxStore: Send + Sync {
 /// Conversations, keyed by id.
 pub trait ConversationStore: Send + Sync {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
+    /// Saves a conversation with what its turn produced — intake records, and article feedback
+    /// as (article id, helpful) — in one durable write: one flush for the whole turn.
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        records: Vec<IntakeRecord>,
+        feedback: Vec<(String, bool)>,
+    ) -> StoreFuture<'_, ()>;
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
 }
 

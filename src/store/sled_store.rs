@@ -378,15 +378,19 @@ impl TicketStore for SledStore {
         ticket: Ticket,
         messages: Vec<OutboxMessage>,
     ) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            use sled::Transactional;
+        // Numbered and encoded on the caller's thread: the writer thread only applies.
+        let prepared = (|| {
             let mut numbered = Vec::with_capacity(messages.len());
             for mut m in messages {
-                m.id = trees.db.generate_id().map_err(io_error)?;
+                m.id = self.trees.db.generate_id().map_err(io_error)?;
                 let bytes = encode(&m)?;
                 numbered.push((m, bytes));
             }
-            let ticket_bytes = encode(&ticket)?;
+            Ok::<_, StoreError>((numbered, encode(&ticket)?))
+        })();
+        self.write(move |trees| {
+            use sled::Transactional;
+            let (numbered, ticket_bytes) = prepared?;
             (
                 &trees.tickets,
                 &trees.outbox,
@@ -574,10 +578,32 @@ impl OutboxStore for SledStore {
 
 impl ConversationStore for SledStore {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()> {
+        self.save_turn(conversation, Vec::new(), Vec::new())
+    }
+
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        records: Vec<IntakeRecord>,
+        feedback: Vec<(String, bool)>,
+    ) -> StoreFuture<'_, ()> {
+        // Encoded here, on the caller's thread: the writer thread only inserts.
+        let encoded = encode(&conversation);
+        let records: Result<Vec<Vec<u8>>, StoreError> = records.iter().map(encode).collect();
         self.write(move |trees| {
+            for bytes in records? {
+                let id = trees.db.generate_id().map_err(io_error)?;
+                trees
+                    .records
+                    .insert(id.to_be_bytes(), bytes)
+                    .map_err(io_error)?;
+            }
+            for (article, helpful) in feedback {
+                add_feedback_in(trees, &article, helpful)?;
+            }
             trees
                 .conversations
-                .insert(conversation.id.0.as_bytes(), encode(&conversation)?)
+                .insert(conversation.id.0.as_bytes(), encoded?)
                 .map(|_| ())
                 .map_err(io_error)
         })
@@ -635,23 +661,7 @@ impl RecordStore for SledStore {
     }
 
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            let mut counts: ArticleFeedback =
-                match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
-                    Some(bytes) => decode(FEEDBACK, &bytes)?,
-                    None => ArticleFeedback::default(),
-                };
-            if helpful {
-                counts.helpful += 1;
-            } else {
-                counts.not_helpful += 1;
-            }
-            trees
-                .feedback
-                .insert(article.as_bytes(), encode(&counts)?)
-                .map(|_| ())
-                .map_err(io_error)
-        })
+        self.write(move |trees| add_feedback_in(trees, &article, helpful))
     }
 
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError> {
@@ -665,6 +675,25 @@ impl RecordStore for SledStore {
             None => Ok(ArticleFeedback::default()),
         }
     }
+}
+
+/// Counts one 有帮助/没帮助 for `article` (on the writer thread: read, add, write back).
+fn add_feedback_in(trees: &Trees, article: &str, helpful: bool) -> Result<(), StoreError> {
+    let mut counts: ArticleFeedback =
+        match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
+            Some(bytes) => decode(FEEDBACK, &bytes)?,
+            None => ArticleFeedback::default(),
+        };
+    if helpful {
+        counts.helpful += 1;
+    } else {
+        counts.not_helpful += 1;
+    }
+    trees
+        .feedback
+        .insert(article.as_bytes(), encode(&counts)?)
+        .map(|_| ())
+        .map_err(io_error)
 }
 
 fn chat_key(channel: Channel, chat: &str) -> Vec<u8> {
