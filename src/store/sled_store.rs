@@ -624,11 +624,12 @@ impl ConversationStore for SledStore {
 
 impl RecordStore for SledStore {
     fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()> {
+        let encoded = encode(&record);
         self.write(move |trees| {
             let id = trees.db.generate_id().map_err(io_error)?;
             trees
                 .records
-                .insert(id.to_be_bytes(), encode(&record)?)
+                .insert(id.to_be_bytes(), encoded?)
                 .map(|_| ())
                 .map_err(io_error)
         })
