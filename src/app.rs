@@ -220,7 +220,11 @@ impl Core {
                 .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?,
         );
         let knowledge_dir = &settings.knowledge.dir;
-        let classifier = Classifier::load(knowledge_dir).with_context(|| {
+        // The classifier reads with the knowledge base's analyzer (the same dictionary and
+        // synonyms from the same folder): one jieba dictionary in memory, not two.
+        let featurizer = crate::classify::Featurizer::new(kb.snapshot().analyzer().clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let classifier = Classifier::load_with(featurizer, knowledge_dir).with_context(|| {
             format!(
                 "failed to load the classifier from {}",
                 knowledge_dir.display()
