@@ -155,7 +155,7 @@ fn script(id: u64, round: u64) -> (Vec<Say>, String) {
     let phone = format!("139{:08}", n % 100_000_000);
     let question = Say::Text(QUESTIONS[(n % QUESTIONS.len() as u64) as usize].to_string());
     let mut says = vec![question];
-    if id % 2 == 0 {
+    if id.is_multiple_of(2) {
         says.push(Say::Text("有帮助".into()));
         says.push(Say::Text(format!(
             "北湖区{street}{n}号的路灯坏了一个星期了，晚上很黑，请安排人来修，电话{phone}"
