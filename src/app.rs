@@ -90,6 +90,12 @@ pub fn open_store(data: &Path) -> anyhow::Result<SledStore> {
     SledStore::open(data).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Opens the store with the page cache `[store]` sets.
+pub fn open_store_with(data: &Path, settings: &Settings) -> anyhow::Result<SledStore> {
+    let cache_bytes = settings.store.cache_mb.saturating_mul(1024 * 1024);
+    SledStore::open_with_cache(data, cache_bytes).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 fn config_error(e: crate::config::ConfigError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
@@ -207,14 +213,18 @@ pub struct Core {
 impl Core {
     /// Opens the store and loads content, rules and templates.
     pub fn build(settings: &Settings, paths: &Paths) -> anyhow::Result<Core> {
-        let store = Arc::new(open_store(&paths.data)?);
+        let store = Arc::new(open_store_with(&paths.data, settings)?);
         let kb = Arc::new(load_knowledge(settings)?);
         let bots = Arc::new(
             Bots::load(&settings.bots.dir)
                 .with_context(|| format!("failed to load {}", settings.bots.dir.display()))?,
         );
         let knowledge_dir = &settings.knowledge.dir;
-        let classifier = Classifier::load(knowledge_dir).with_context(|| {
+        // The classifier reads with the knowledge base's analyzer (the same dictionary and
+        // synonyms from the same folder): one jieba dictionary in memory, not two.
+        let featurizer = crate::classify::Featurizer::new(kb.snapshot().analyzer().clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let classifier = Classifier::load_with(featurizer, knowledge_dir).with_context(|| {
             format!(
                 "failed to load the classifier from {}",
                 knowledge_dir.display()

@@ -60,6 +60,23 @@ pub struct Settings {
     /// Hotspot detection (热点预警): window and thresholds.
     pub hotspots: crate::governance::HotspotSettings,
     pub limits: LimitSettings,
+    /// The embedded store: how much memory its page cache may take.
+    pub store: StoreSettings,
+}
+
+/// The embedded store (sled).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// sled's page cache, in MiB. Reads beyond it go to the file (the OS cache); the resident
+    /// memory of the server grows with it, whatever the size of the store.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings { cache_mb: 64 }
+    }
 }
 
 /// Rate limits: requests per minute with a burst, per client address and per sender (a web
@@ -291,6 +308,7 @@ impl Default for Settings {
             sms: crate::channels::sms::SmsSettings::default(),
             hotspots: crate::governance::HotspotSettings::default(),
             limits: LimitSettings::default(),
+            store: StoreSettings::default(),
         }
     }
 }

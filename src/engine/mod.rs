@@ -118,6 +118,22 @@ struct Turn<'a> {
     conversation: &'a mut Conversation,
     text: &'a str,
     now: Timestamp,
+    /// Intake records and article feedback this turn produced: saved with the conversation in
+    /// one durable write, before the reply leaves.
+    kept: Vec<IntakeRecord>,
+    feedback: Vec<(String, bool)>,
+}
+
+impl Turn<'_> {
+    fn keep_record(&mut self, kind: RecordKind, text: &str) {
+        self.kept.push(IntakeRecord {
+            at: self.now,
+            kind,
+            channel: self.conversation.channel,
+            conversation: self.conversation.id,
+            text: text.to_string(),
+        });
+    }
 }
 
 impl Engine {
@@ -260,16 +276,19 @@ impl Engine {
             outbox_id: None,
             ticket: None,
         });
+        let mut turn = Turn {
+            conversation: &mut conversation,
+            text,
+            now,
+            kept: Vec::new(),
+            feedback: Vec::new(),
+        };
         let output = if flooded {
-            self.flood(&mut conversation, text, now).await?
+            self.flood(&mut turn)
         } else {
-            let mut turn = Turn {
-                conversation: &mut conversation,
-                text,
-                now,
-            };
             self.respond(&mut turn).await?
         };
+        let (kept, feedback) = (turn.kept, turn.feedback);
         for reply in &output.replies {
             conversation.record(TranscriptEntry {
                 at: now,
@@ -287,7 +306,11 @@ impl Engine {
         {
             last.ticket = crate::domain::TicketNumber::parse(&summary.number);
         }
-        self.stores.conversations.save(conversation).await?;
+        // One durable write for the turn: the conversation with its records and feedback.
+        self.stores
+            .conversations
+            .save_turn(conversation, kept, feedback)
+            .await?;
         Ok(output)
     }
 
@@ -304,40 +327,13 @@ impl Engine {
         repeats + 1 >= self.settings.intake.flood_repeats.max(2)
     }
 
-    async fn flood(
-        &self,
-        conversation: &mut Conversation,
-        text: &str,
-        now: Timestamp,
-    ) -> Result<EngineOutput, EngineError> {
-        if !conversation.flagged_for_review {
-            conversation.flagged_for_review = true;
-            self.keep_record(conversation, RecordKind::Flood, text, now)
-                .await?;
+    fn flood(&self, turn: &mut Turn<'_>) -> EngineOutput {
+        if !turn.conversation.flagged_for_review {
+            turn.conversation.flagged_for_review = true;
+            let text = turn.text;
+            turn.keep_record(RecordKind::Flood, text);
         }
-        Ok(EngineOutput::say(OutboundReply::text(
-            self.bots.text("flood_notice"),
-        )))
-    }
-
-    async fn keep_record(
-        &self,
-        conversation: &Conversation,
-        kind: RecordKind,
-        text: &str,
-        now: Timestamp,
-    ) -> Result<(), EngineError> {
-        self.stores
-            .records
-            .add_record(IntakeRecord {
-                at: now,
-                kind,
-                channel: conversation.channel,
-                conversation: conversation.id,
-                text: text.to_string(),
-            })
-            .await?;
-        Ok(())
+        EngineOutput::say(OutboundReply::text(self.bots.text("flood_notice")))
     }
 
     async fn respond(&self, turn: &mut Turn<'_>) -> Result<EngineOutput, EngineError> {
@@ -358,13 +354,8 @@ impl Engine {
         }
         if words::is_human(turn.text) {
             turn.conversation.wants_human = true;
-            self.keep_record(
-                turn.conversation,
-                RecordKind::HumanRequested,
-                turn.text,
-                turn.now,
-            )
-            .await?;
+            let text = turn.text;
+            turn.keep_record(RecordKind::HumanRequested, text);
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text("human_handoff"),
             )));
@@ -414,8 +405,8 @@ impl Engine {
         let kind = RecordKind::Emergency {
             numbers: numbers.iter().map(|n| n.to_string()).collect(),
         };
-        self.keep_record(turn.conversation, kind, turn.text, turn.now)
-            .await?;
+        let said = turn.text;
+        turn.keep_record(kind, said);
         // A draft in progress stays: the citizen may come back to it.
         Ok(EngineOutput::say(OutboundReply::text(text)))
     }
@@ -443,13 +434,8 @@ impl Engine {
         let normalized = normalize(turn.text);
         if let Some(rule) = self.refusals.find(&normalized) {
             let (name, template) = (rule.name.clone(), rule.template.clone());
-            self.keep_record(
-                turn.conversation,
-                RecordKind::Refused { rule: name },
-                turn.text,
-                turn.now,
-            )
-            .await?;
+            let text = turn.text;
+            turn.keep_record(RecordKind::Refused { rule: name }, text);
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text(&template),
             )));
@@ -471,8 +457,8 @@ impl Engine {
                     let kind = RecordKind::Answered {
                         article: article.id.clone(),
                     };
-                    self.keep_record(turn.conversation, kind, turn.text, turn.now)
-                        .await?;
+                    let text = turn.text;
+                    turn.keep_record(kind, text);
                     return Ok(self.answer(turn, &article));
                 }
                 Decision::Suggest(options) if category == Category::Consultation => {
@@ -530,13 +516,13 @@ impl Engine {
         category: Category,
     ) -> Result<EngineOutput, EngineError> {
         if words::is_helpful(turn.text) {
-            self.stores.records.add_feedback(article, true).await?;
+            turn.feedback.push((article, true));
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text("kb_feedback_thanks"),
             )));
         }
         if words::is_not_helpful(turn.text) {
-            self.stores.records.add_feedback(article, false).await?;
+            turn.feedback.push((article, false));
             turn.conversation.state = DialogueState::Suggested {
                 question,
                 options: Vec::new(),
@@ -567,8 +553,7 @@ impl Engine {
             let kind = RecordKind::Answered {
                 article: article.id.clone(),
             };
-            self.keep_record(turn.conversation, kind, &question, turn.now)
-                .await?;
+            turn.keep_record(kind, &question);
             return Ok(self.answer(turn, &article));
         }
         if words::is_open_ticket(turn.text) {

@@ -32,19 +32,12 @@ pub struct KnowledgeGap {
     pub examples: Vec<String>,
 }
 
-/// Finds the key terms of consultation texts (jieba TF-IDF, nouns and verbal nouns).
+/// Finds the key terms of consultation texts (jieba TF-IDF, nouns and verbal nouns). The
+/// dictionary and IDF table (tens of MB) are loaded on first use, so a server that never builds
+/// a report or the dashboard never holds them.
+#[derive(Default)]
 pub struct KeyTerms {
-    jieba: Jieba,
-    tfidf: TfIdf,
-}
-
-impl Default for KeyTerms {
-    fn default() -> Self {
-        KeyTerms {
-            jieba: Jieba::new(),
-            tfidf: TfIdf::default(),
-        }
-    }
+    loaded: std::sync::OnceLock<(Jieba, TfIdf)>,
 }
 
 impl KeyTerms {
@@ -53,9 +46,9 @@ impl KeyTerms {
         let pos = ["n", "vn", "nz", "nt", "nr", "v"]
             .map(String::from)
             .to_vec();
-        let mut terms: Vec<String> = self
-            .tfidf
-            .extract_keywords(&self.jieba, text, 2, pos)
+        let (jieba, tfidf) = self.loaded.get_or_init(|| (Jieba::new(), TfIdf::default()));
+        let mut terms: Vec<String> = tfidf
+            .extract_keywords(jieba, text, 2, pos)
             .into_iter()
             .map(|k| k.keyword)
             .collect();

@@ -15,6 +15,7 @@ mod observe;
 mod open311;
 mod openapi;
 mod operator;
+mod paging;
 mod reports;
 mod sms;
 pub mod tickets_view;

@@ -2,7 +2,8 @@
 //! escalation, reminders.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use super::AppState;
@@ -28,21 +29,24 @@ fn render(state: &AppState, ticket: &Ticket) -> Json<TicketView> {
     ))
 }
 
+/// `GET /api/operator/queue[?limit=&offset=]`: a page of the queue, overdue first; the length
+/// of the whole queue in `X-Total-Count`.
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TicketView>>, ApiError> {
+    query: RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
     operator(&caller)?;
+    let page = super::paging::page_of(&query)?;
     let now = clock::now();
     let units = state.service.units();
-    Ok(Json(
-        state
-            .service
-            .queue(now)?
-            .iter()
-            .map(|t| view(t, Viewer::Operator, units, now))
-            .collect(),
-    ))
+    let listed = state.service.queue(page)?;
+    let views: Vec<TicketView> = listed
+        .tickets
+        .iter()
+        .map(|t| view(t, Viewer::Operator, units, now))
+        .collect();
+    Ok((super::paging::total_header(listed.total), Json(views)))
 }
 
 pub async fn show(

@@ -1,7 +1,8 @@
 //! The handling units' API: a unit sees and acts on its own tickets only.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -32,20 +33,24 @@ fn unit_of(caller: &Caller) -> Result<UnitId, ApiError> {
     }
 }
 
+/// `GET /api/units/tickets[?limit=&offset=]`: a page of the unit's tickets, overdue first; the
+/// length of the whole list in `X-Total-Count`.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TicketView>>, ApiError> {
+    query: RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
     let unit = unit_of(&caller)?;
+    let page = super::paging::page_of(&query)?;
     let now = clock::now();
-    let tickets = state.service.list_for_unit(&unit, now)?;
+    let listed = state.service.list_for_unit(&unit, page)?;
     let units = state.service.units();
-    Ok(Json(
-        tickets
-            .iter()
-            .map(|t| view(t, Viewer::Unit(&unit), units, now))
-            .collect(),
-    ))
+    let views: Vec<TicketView> = listed
+        .tickets
+        .iter()
+        .map(|t| view(t, Viewer::Unit(&unit), units, now))
+        .collect();
+    Ok((super::paging::total_header(listed.total), Json(views)))
 }
 
 pub async fn show(

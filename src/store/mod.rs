@@ -17,7 +17,7 @@ pub use sled_store::{Develop, RawTicket};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
-    TicketNumber, TicketStatus,
+    TicketNumber, TicketStatus, UnitId,
 };
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -83,6 +83,26 @@ pub trait TicketStore: Send + Sync {
         Ok(counts)
     }
 
+    /// One page of the tickets `unit` leads or co-handles, overdue first, then by deadline, then
+    /// the oldest; `total` is the length of the whole list. The default scans every ticket; an
+    /// implementation with an index reads only the page.
+    fn unit_page(&self, unit: &UnitId, page: PageRequest) -> Result<TicketPage, StoreError> {
+        let tickets = self.scan(&mut |t| t.handling.involves(unit))?;
+        Ok(TicketPage::cut(tickets, page))
+    }
+
+    /// One page of the operator queue (waiting for dispatch, returned, escalated, or with an
+    /// extension to decide), in the unit lists' order.
+    fn queue_page(&self, page: PageRequest) -> Result<TicketPage, StoreError> {
+        let tickets = self.scan(&mut |t| {
+            matches!(
+                t.status,
+                TicketStatus::Accepted | TicketStatus::Returned | TicketStatus::Escalated
+            ) || t.handling.pending_extension.is_some()
+        })?;
+        Ok(TicketPage::cut(tickets, page))
+    }
+
     /// Running tickets whose deadline is before `now` (督办 territory).
     fn overdue(&self, now: jiff::Timestamp) -> Result<u64, StoreError> {
         let mut count = 0;
@@ -92,6 +112,48 @@ pub trait TicketStore: Send + Sync {
             past
         })?;
         Ok(count)
+    }
+}
+
+/// Which part of a list to read: skip `offset` entries, return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// The whole list.
+    pub const ALL: PageRequest = PageRequest {
+        offset: 0,
+        limit: usize::MAX,
+    };
+}
+
+/// One page of a ticket list and the length of the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    pub total: u64,
+}
+
+impl TicketPage {
+    /// Sorts a whole list (deadline, none last; then arrival) and cuts the page out of it.
+    fn cut(mut tickets: Vec<Ticket>, page: PageRequest) -> TicketPage {
+        tickets.sort_by_key(|t| {
+            (
+                t.handling.deadline.unwrap_or(jiff::Timestamp::MAX),
+                t.details.created_at,
+                t.number,
+            )
+        });
+        let total = tickets.len() as u64;
+        let tickets = tickets
+            .into_iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .collect();
+        TicketPage { tickets, total }
     }
 }
 
@@ -136,6 +198,14 @@ pub trait OutboxStore: Send + Sync {
 /// Conversations, keyed by id.
 pub trait ConversationStore: Send + Sync {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
+    /// Saves a conversation with what its turn produced — intake records, and article feedback
+    /// as (article id, helpful) — in one durable write: one flush for the whole turn.
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        records: Vec<IntakeRecord>,
+        feedback: Vec<(String, bool)>,
+    ) -> StoreFuture<'_, ()>;
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
 }
 

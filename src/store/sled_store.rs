@@ -55,6 +55,9 @@ const WEBHOOKS_DUE: &str = "webhooks_due";
 /// Ticket number → what its Open311 request added (service code, coordinates, integrator).
 const OPEN311: &str = "open311_requests";
 const NEXT_TICKET_SEQUENCE: &[u8] = b"next_ticket_sequence";
+/// The page cache of [`SledStore::open`] (sled's own default, for the command-line tools); the
+/// server takes `[store] cache_mb` from its config instead.
+pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Most writes applied before one flush; bounds the latency of the first write in a batch.
 const MAX_BATCH: usize = 4096;
 
@@ -96,8 +99,13 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`. Fails with [`StoreError::Locked`] when another
     /// process holds it.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens the store with a page cache of `cache_bytes` (sled's own default is 1 GiB).
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
-        let db = open_db(dir)?;
+        let db = open_db(dir, cache_bytes)?;
         let open = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             tickets: open(TICKETS)?,
@@ -217,11 +225,12 @@ fn run_writer(trees: Trees, jobs: mpsc::Receiver<Job>) {
 /// fail now and then. Another process holding the store still fails, after this wait.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+fn open_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let started = std::time::Instant::now();
     loop {
         let opened = sled::Config::new()
             .path(dir.join("sled"))
+            .cache_capacity(cache_bytes)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| open_error(dir, e));
@@ -376,15 +385,19 @@ impl TicketStore for SledStore {
         ticket: Ticket,
         messages: Vec<OutboxMessage>,
     ) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            use sled::Transactional;
+        // Numbered and encoded on the caller's thread: the writer thread only applies.
+        let prepared = (|| {
             let mut numbered = Vec::with_capacity(messages.len());
             for mut m in messages {
-                m.id = trees.db.generate_id().map_err(io_error)?;
+                m.id = self.trees.db.generate_id().map_err(io_error)?;
                 let bytes = encode(&m)?;
                 numbered.push((m, bytes));
             }
-            let ticket_bytes = encode(&ticket)?;
+            Ok::<_, StoreError>((numbered, encode(&ticket)?))
+        })();
+        self.write(move |trees| {
+            use sled::Transactional;
+            let (numbered, ticket_bytes) = prepared?;
             (
                 &trees.tickets,
                 &trees.outbox,
@@ -423,6 +436,21 @@ impl TicketStore for SledStore {
         Ok(())
     }
 
+    fn unit_page(
+        &self,
+        unit: &crate::domain::UnitId,
+        page: super::PageRequest,
+    ) -> Result<super::TicketPage, StoreError> {
+        let prefix = index::unit_prefix(unit.as_str());
+        let total = self.counter(&index::unit_counter_key(unit.as_str()))?;
+        self.list_page(&prefix, total, page)
+    }
+
+    fn queue_page(&self, page: super::PageRequest) -> Result<super::TicketPage, StoreError> {
+        let total = self.counter(index::QUEUE_COUNT)?;
+        self.list_page(&index::queue_prefix(), total, page)
+    }
+
     fn status_counts(&self) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
         TicketStatus::ALL
             .iter()
@@ -435,6 +463,43 @@ impl TicketStore for SledStore {
                 Ok((*status, index::read_counter(bytes.as_deref())))
             })
             .collect()
+    }
+}
+
+impl SledStore {
+    fn counter(&self, key: &[u8]) -> Result<u64, StoreError> {
+        let bytes = self.trees.meta.get(key).map_err(io_error)?;
+        Ok(index::read_counter(bytes.as_deref()))
+    }
+
+    /// A page of the list kept under `prefix` in `ticket_index`: only the page's tickets are
+    /// read and decoded.
+    fn list_page(
+        &self,
+        prefix: &[u8],
+        total: u64,
+        page: super::PageRequest,
+    ) -> Result<super::TicketPage, StoreError> {
+        let mut tickets = Vec::new();
+        for key in self
+            .trees
+            .ticket_index
+            .scan_prefix(prefix)
+            .keys()
+            .skip(page.offset)
+            .take(page.limit)
+        {
+            let key = key.map_err(io_error)?;
+            let number = index::number_of_list_key(&key).ok_or_else(|| StoreError::Corrupt {
+                tree: index::TICKET_INDEX,
+                message: "malformed list key".into(),
+            })?;
+            // A key whose ticket is gone (never written without it) is skipped, not fatal.
+            if let Some(ticket) = TicketStore::get(self, number)? {
+                tickets.push(ticket);
+            }
+        }
+        Ok(super::TicketPage { tickets, total })
     }
 }
 
@@ -520,10 +585,32 @@ impl OutboxStore for SledStore {
 
 impl ConversationStore for SledStore {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()> {
+        self.save_turn(conversation, Vec::new(), Vec::new())
+    }
+
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        records: Vec<IntakeRecord>,
+        feedback: Vec<(String, bool)>,
+    ) -> StoreFuture<'_, ()> {
+        // Encoded here, on the caller's thread: the writer thread only inserts.
+        let encoded = encode(&conversation);
+        let records: Result<Vec<Vec<u8>>, StoreError> = records.iter().map(encode).collect();
         self.write(move |trees| {
+            for bytes in records? {
+                let id = trees.db.generate_id().map_err(io_error)?;
+                trees
+                    .records
+                    .insert(id.to_be_bytes(), bytes)
+                    .map_err(io_error)?;
+            }
+            for (article, helpful) in feedback {
+                add_feedback_in(trees, &article, helpful)?;
+            }
             trees
                 .conversations
-                .insert(conversation.id.0.as_bytes(), encode(&conversation)?)
+                .insert(conversation.id.0.as_bytes(), encoded?)
                 .map(|_| ())
                 .map_err(io_error)
         })
@@ -544,11 +631,12 @@ impl ConversationStore for SledStore {
 
 impl RecordStore for SledStore {
     fn add_record(&self, record: IntakeRecord) -> StoreFuture<'_, ()> {
+        let encoded = encode(&record);
         self.write(move |trees| {
             let id = trees.db.generate_id().map_err(io_error)?;
             trees
                 .records
-                .insert(id.to_be_bytes(), encode(&record)?)
+                .insert(id.to_be_bytes(), encoded?)
                 .map(|_| ())
                 .map_err(io_error)
         })
@@ -581,23 +669,7 @@ impl RecordStore for SledStore {
     }
 
     fn add_feedback(&self, article: String, helpful: bool) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            let mut counts: ArticleFeedback =
-                match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
-                    Some(bytes) => decode(FEEDBACK, &bytes)?,
-                    None => ArticleFeedback::default(),
-                };
-            if helpful {
-                counts.helpful += 1;
-            } else {
-                counts.not_helpful += 1;
-            }
-            trees
-                .feedback
-                .insert(article.as_bytes(), encode(&counts)?)
-                .map(|_| ())
-                .map_err(io_error)
-        })
+        self.write(move |trees| add_feedback_in(trees, &article, helpful))
     }
 
     fn feedback(&self, article: &str) -> Result<ArticleFeedback, StoreError> {
@@ -611,6 +683,25 @@ impl RecordStore for SledStore {
             None => Ok(ArticleFeedback::default()),
         }
     }
+}
+
+/// Counts one 有帮助/没帮助 for `article` (on the writer thread: read, add, write back).
+fn add_feedback_in(trees: &Trees, article: &str, helpful: bool) -> Result<(), StoreError> {
+    let mut counts: ArticleFeedback =
+        match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
+            Some(bytes) => decode(FEEDBACK, &bytes)?,
+            None => ArticleFeedback::default(),
+        };
+    if helpful {
+        counts.helpful += 1;
+    } else {
+        counts.not_helpful += 1;
+    }
+    trees
+        .feedback
+        .insert(article.as_bytes(), encode(&counts)?)
+        .map(|_| ())
+        .map_err(io_error)
 }
 
 fn chat_key(channel: Channel, chat: &str) -> Vec<u8> {

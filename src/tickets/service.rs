@@ -345,43 +345,22 @@ impl TicketService {
         ))
     }
 
-    /// Tickets a unit leads or co-handles, overdue first, then by deadline.
+    /// A page of the tickets a unit leads or co-handles, overdue first, then by deadline, then
+    /// the oldest (read from the store's per-unit index: only the page is decoded).
     pub fn list_for_unit(
         &self,
         unit: &UnitId,
-        now: Timestamp,
-    ) -> Result<Vec<Ticket>, ServiceError> {
-        let mut tickets = self
-            .parts
-            .tickets
-            .scan(&mut |t| t.handling.involves(unit))?;
-        sort_by_urgency(&mut tickets, now);
-        Ok(tickets)
+        page: crate::store::PageRequest,
+    ) -> Result<crate::store::TicketPage, ServiceError> {
+        Ok(self.parts.tickets.unit_page(unit, page)?)
     }
 
-    /// The operator queue: waiting for dispatch, objections to review, extensions to decide,
-    /// escalations to coordinate.
-    pub fn queue(&self, now: Timestamp) -> Result<Vec<Ticket>, ServiceError> {
-        let mut tickets = self.parts.tickets.scan(&mut |t| {
-            matches!(
-                t.status,
-                TicketStatus::Accepted | TicketStatus::Returned | TicketStatus::Escalated
-            ) || t.handling.pending_extension.is_some()
-        })?;
-        sort_by_urgency(&mut tickets, now);
-        Ok(tickets)
+    /// A page of the operator queue: waiting for dispatch, objections to review, extensions to
+    /// decide, escalations to coordinate; overdue first, then by deadline, then the oldest.
+    pub fn queue(
+        &self,
+        page: crate::store::PageRequest,
+    ) -> Result<crate::store::TicketPage, ServiceError> {
+        Ok(self.parts.tickets.queue_page(page)?)
     }
-}
-
-/// Overdue first, then the nearest deadline, then the oldest.
-fn sort_by_urgency(tickets: &mut [Ticket], now: Timestamp) {
-    tickets.sort_by_key(|t| {
-        let deadline = t.handling.deadline;
-        let overdue = deadline.is_some_and(|d| d < now);
-        (
-            !overdue,
-            deadline.unwrap_or(Timestamp::MAX),
-            t.details.created_at,
-        )
-    });
 }

@@ -629,3 +629,89 @@ async fn a_failed_delivery_waits_with_backoff_and_goes_out_once_the_channel_is_b
     assert_eq!(store.pending().unwrap(), 0);
     store.close().unwrap();
 }
+
+/// GET with a token; the status, the `X-Total-Count` header and the body.
+async fn get_page(app: &TestApp, token: &str, path: &str) -> (u16, Option<u64>, Value) {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let total = response
+        .headers()
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (status, total, response.json().await.unwrap_or(Value::Null))
+}
+
+fn numbers_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_unit_list_and_the_queue_come_in_pages_with_their_total() {
+    let (app, tokens) = app_with_tokens().await;
+    let mut opened = Vec::new();
+    for (i, street) in ["海景路", "科技路", "学府路"].iter().enumerate() {
+        let (_, number) = open_ticket(
+            &app,
+            &format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}"),
+        )
+        .await;
+        opened.push(number);
+    }
+    let (status, total, whole) = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(total, Some(3));
+    let whole = numbers_of(&whole);
+    let mut sorted = whole.clone();
+    sorted.sort();
+    assert_eq!(sorted, opened, "every ticket listed once");
+
+    // Pages of one cut the same list, in the same order, each with the whole list's total.
+    let mut paged = Vec::new();
+    for offset in 0..4 {
+        let (status, total, page) = get_page(
+            &app,
+            &tokens.nanshan_urban,
+            &format!("/api/units/tickets?limit=1&offset={offset}"),
+        )
+        .await;
+        assert_eq!((status, total), (200, Some(3)), "{page}");
+        paged.extend(numbers_of(&page));
+    }
+    assert_eq!(paged, whole);
+
+    // Another unit's list is empty, and says so.
+    let (status, total, page) =
+        get_page(&app, &tokens.xicheng_urban, "/api/units/tickets?limit=5").await;
+    assert_eq!((status, total), (200, Some(0)));
+    assert_eq!(page, json!([]));
+
+    // The queue pages the same way.
+    let (status, total, page) =
+        get_page(&app, &tokens.operator, "/api/operator/queue?limit=1").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(total.is_some());
+    assert!(page.as_array().unwrap().len() <= 1);
+
+    for bad in ["limit=0", "limit=1001", "limit=ten", "offset=-1"] {
+        let (status, _, error) = get_page(
+            &app,
+            &tokens.nanshan_urban,
+            &format!("/api/units/tickets?{bad}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {error}");
+        assert_eq!(error["code"], "bad_paging", "{bad}");
+    }
+    app.stop().await;
+}

@@ -1,14 +1,21 @@
 //! Secondary indexes of the sled store, written in the same transaction as the record they
 //! describe, so a crash leaves both or neither.
 //!
-//! - `ticket_index`: ticket number → its status and its key in `idx_deadlines` (what the next
-//!   write must undo).
+//! - `ticket_index`: ticket number → its status, its key in `idx_deadlines`, its place in the
+//!   lists below and the units it was listed under (what the next write must undo). The same tree
+//!   holds two more keyspaces, told apart by their first byte (ticket-number keys are 8 bytes
+//!   starting with 0x00):
+//!   - `U` unit `\0` order number: every ticket a unit leads or co-handles, in the order the unit
+//!     list shows (deadline, then arrival; no deadline last), so a page of a unit's list reads
+//!     only that page;
+//!   - `Q` order number: the operator queue (waiting for dispatch, returned, escalated, or with an
+//!     extension to decide), in the same order.
 //! - `idx_deadlines`: (deadline, number) → which warnings went out for that deadline, for every
 //!   ticket a unit is working on. The deadline scheduler and the overdue count read a prefix of it
 //!   instead of every ticket.
 //! - `idx_outbox_due`: (next attempt, id) → nothing, for every pending outbox message.
-//! - counters in `meta`: tickets per status and pending outbox messages, so `/metrics` reads a
-//!   dozen keys rather than the whole store.
+//! - counters in `meta`: tickets per status, per unit and in the operator queue, and pending
+//!   outbox messages, so `/metrics` and a list's total read one key each rather than the store.
 //!
 //! Keys are big-endian with the timestamp's sign bit flipped, so byte order is time order.
 
@@ -23,8 +30,15 @@ pub(super) const DEADLINES: &str = "idx_deadlines";
 pub(super) const OUTBOX_DUE: &str = "idx_outbox_due";
 /// Bumped when the layout of an index changes: a store with another version is re-indexed.
 pub(super) const INDEX_VERSION_KEY: &[u8] = b"index_version";
-pub(super) const INDEX_VERSION: u64 = 1;
+pub(super) const INDEX_VERSION: u64 = 2;
 pub(super) const OUTBOX_PENDING: &[u8] = b"outbox_pending";
+
+/// First byte of the per-unit list keys in `ticket_index`.
+const UNIT_LIST: u8 = b'U';
+/// First byte of the operator-queue keys in `ticket_index`.
+const QUEUE_LIST: u8 = b'Q';
+/// Counter key in `meta`: tickets in the operator queue.
+pub(super) const QUEUE_COUNT: &[u8] = b"queue_count";
 
 const YELLOW_SENT: u8 = 1;
 const RED_SENT: u8 = 2;
@@ -66,37 +80,150 @@ fn add_to_counter(meta: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<
     Ok(())
 }
 
-/// What `ticket_index` remembers of a ticket: its status and its deadline-index key.
+/// What `ticket_index` remembers of a ticket: its status, its deadline-index key, its place in
+/// the lists (deadline or the end, arrival, number) and the units whose lists hold it.
 struct Entry {
     status: TicketStatus,
     deadline_key: Option<[u8; 16]>,
+    order: [u8; 24],
+    queued: bool,
+    units: Vec<String>,
 }
 
+const HAS_DEADLINE: u8 = 1;
+const QUEUED: u8 = 2;
+
 impl Entry {
+    fn of(ticket: &Ticket, deadline_key: Option<[u8; 16]>) -> Entry {
+        let mut units: Vec<String> = Vec::new();
+        let handling = &ticket.handling;
+        for unit in handling.lead.iter().chain(&handling.co_handlers) {
+            if !units.iter().any(|u| u == unit.as_str()) {
+                units.push(unit.as_str().to_string());
+            }
+        }
+        Entry {
+            status: ticket.status,
+            deadline_key,
+            order: list_order(ticket),
+            queued: in_queue(ticket),
+            units,
+        }
+    }
+
     fn encode(&self) -> Vec<u8> {
         let position = TicketStatus::ALL
             .iter()
             .position(|s| *s == self.status)
             .unwrap_or(0) as u8;
-        let mut bytes = vec![position];
+        let flags = if self.deadline_key.is_some() {
+            HAS_DEADLINE
+        } else {
+            0
+        } | if self.queued { QUEUED } else { 0 };
+        let mut bytes = vec![position, flags];
         if let Some(key) = self.deadline_key {
             bytes.extend_from_slice(&key);
+        }
+        bytes.extend_from_slice(&self.order);
+        for unit in &self.units {
+            let len = u16::try_from(unit.len()).unwrap_or(u16::MAX);
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend_from_slice(&unit.as_bytes()[..usize::from(len)]);
         }
         bytes
     }
 
     fn decode(bytes: &[u8]) -> Option<Entry> {
         let status = *TicketStatus::ALL.get(usize::from(*bytes.first()?))?;
-        let deadline_key = match bytes.len() {
-            1 => None,
-            17 => Some(bytes[1..].try_into().ok()?),
-            _ => return None,
+        let flags = *bytes.get(1)?;
+        let mut rest = &bytes[2..];
+        let deadline_key = if flags & HAS_DEADLINE != 0 {
+            let key = rest.get(..16)?.try_into().ok()?;
+            rest = &rest[16..];
+            Some(key)
+        } else {
+            None
         };
+        let order = rest.get(..24)?.try_into().ok()?;
+        rest = &rest[24..];
+        let mut units = Vec::new();
+        while !rest.is_empty() {
+            let len = usize::from(u16::from_be_bytes(rest.get(..2)?.try_into().ok()?));
+            let unit = std::str::from_utf8(rest.get(2..2 + len)?).ok()?;
+            units.push(unit.to_string());
+            rest = &rest[2 + len..];
+        }
         Some(Entry {
             status,
             deadline_key,
+            order,
+            queued: flags & QUEUED != 0,
+            units,
         })
     }
+}
+
+/// Where a ticket sits in a unit's list and in the operator queue: its deadline (none: last),
+/// then its arrival, then its number. Overdue tickets have the earliest deadlines, so this is
+/// "overdue first, then the nearest deadline, then the oldest".
+fn list_order(ticket: &Ticket) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    let deadline = ticket
+        .handling
+        .deadline
+        .map(timestamp_key)
+        .unwrap_or([0xFF; 8]);
+    key[..8].copy_from_slice(&deadline);
+    key[8..16].copy_from_slice(&timestamp_key(ticket.details.created_at));
+    key[16..].copy_from_slice(&ticket.number.value().to_be_bytes());
+    key
+}
+
+/// The operator queue: waiting for dispatch, objections to review, escalations to coordinate,
+/// extensions to decide.
+pub(crate) fn in_queue(ticket: &Ticket) -> bool {
+    matches!(
+        ticket.status,
+        TicketStatus::Accepted | TicketStatus::Returned | TicketStatus::Escalated
+    ) || ticket.handling.pending_extension.is_some()
+}
+
+/// The first bytes of every list key of `unit`.
+pub(super) fn unit_prefix(unit: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(unit.len() + 2);
+    key.push(UNIT_LIST);
+    key.extend_from_slice(unit.as_bytes());
+    key.push(0);
+    key
+}
+
+fn unit_key(unit: &str, order: &[u8; 24]) -> Vec<u8> {
+    let mut key = unit_prefix(unit);
+    key.extend_from_slice(order);
+    key
+}
+
+pub(super) fn queue_prefix() -> [u8; 1] {
+    [QUEUE_LIST]
+}
+
+fn queue_key(order: &[u8; 24]) -> [u8; 25] {
+    let mut key = [0u8; 25];
+    key[0] = QUEUE_LIST;
+    key[1..].copy_from_slice(order);
+    key
+}
+
+/// The counter in `meta` of the tickets in `unit`'s list.
+pub(super) fn unit_counter_key(unit: &str) -> Vec<u8> {
+    format!("unit_tickets:{unit}").into_bytes()
+}
+
+/// The ticket number at the end of a list key.
+pub(super) fn number_of_list_key(key: &[u8]) -> Option<TicketNumber> {
+    let start = key.len().checked_sub(8)?;
+    TicketNumber::from_value(u64::from_be_bytes(key[start..].try_into().ok()?))
 }
 
 /// The deadline-index key and flags of `ticket`: `None` unless a unit owes work by a deadline.
@@ -133,11 +260,59 @@ pub(super) fn index_ticket(
         }
         None => add_to_counter(meta, &status_counter_key(ticket.status), 1)?,
     }
-    let entry = Entry {
-        status: ticket.status,
-        deadline_key: next.map(|(key, _)| key),
-    };
+    let entry = Entry::of(ticket, next.map(|(key, _)| key));
+    index_lists(ticket_index, meta, previous.as_ref(), &entry)?;
     ticket_index.insert(&number, entry.encode())?;
+    Ok(())
+}
+
+/// Moves the ticket's keys in the unit lists and the operator queue from where `previous` put
+/// them to where `next` belongs; unchanged keys are left alone.
+fn index_lists(
+    ticket_index: &TransactionalTree,
+    meta: &TransactionalTree,
+    previous: Option<&Entry>,
+    next: &Entry,
+) -> TxResult<()> {
+    let (old_order, old_units, old_queued) = match previous {
+        Some(p) => (Some(p.order), p.units.as_slice(), p.queued),
+        None => (None, &[][..], false),
+    };
+    let moved = old_order != Some(next.order);
+    for unit in old_units {
+        let kept = next.units.contains(unit);
+        if let Some(order) = &old_order
+            && (moved || !kept)
+        {
+            ticket_index.remove(unit_key(unit, order))?;
+        }
+        if !kept {
+            add_to_counter(meta, &unit_counter_key(unit), -1)?;
+        }
+    }
+    for unit in &next.units {
+        let had = old_units.contains(unit);
+        if moved || !had {
+            ticket_index.insert(unit_key(unit, &next.order), &[])?;
+        }
+        if !had {
+            add_to_counter(meta, &unit_counter_key(unit), 1)?;
+        }
+    }
+    if old_queued
+        && let Some(order) = &old_order
+        && (moved || !next.queued)
+    {
+        ticket_index.remove(&queue_key(order)[..])?;
+    }
+    if next.queued && (moved || !old_queued) {
+        ticket_index.insert(&queue_key(&next.order)[..], &[])?;
+    }
+    match (old_queued, next.queued) {
+        (false, true) => add_to_counter(meta, QUEUE_COUNT, 1)?,
+        (true, false) => add_to_counter(meta, QUEUE_COUNT, -1)?,
+        _ => {}
+    }
     Ok(())
 }
 
@@ -238,6 +413,16 @@ impl super::Trees {
         for status in TicketStatus::ALL {
             self.meta.remove(status_counter_key(status)).map_err(io)?;
         }
+        let unit_counters: Vec<sled::IVec> = self
+            .meta
+            .scan_prefix(b"unit_tickets:")
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
+        for key in unit_counters {
+            self.meta.remove(key).map_err(io)?;
+        }
+        self.meta.remove(QUEUE_COUNT).map_err(io)?;
         self.meta.remove(OUTBOX_PENDING).map_err(io)?;
         let mut tickets = self.tickets.iter().values();
         let mut indexed = 0usize;

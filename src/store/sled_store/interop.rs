@@ -122,16 +122,20 @@ impl WebhookStore for SledStore {
         messages: Vec<OutboxMessage>,
         webhooks: Vec<WebhookDelivery>,
     ) -> StoreFuture<'_, ()> {
-        self.write(move |trees| {
-            use sled::Transactional;
+        // Numbered and encoded on the caller's thread: the writer thread only applies.
+        let prepared = (|| {
             let mut outbox_rows = Vec::with_capacity(messages.len());
             for mut m in messages {
-                m.id = trees.db.generate_id().map_err(io_error)?;
+                m.id = self.trees.db.generate_id().map_err(io_error)?;
                 let bytes = encode(&m)?;
                 outbox_rows.push((m, bytes));
             }
-            let webhook_rows = number_webhooks(trees, webhooks)?;
-            let ticket_bytes = encode(&ticket)?;
+            let webhook_rows = number_webhooks(&self.trees, webhooks)?;
+            Ok::<_, StoreError>((outbox_rows, webhook_rows, encode(&ticket)?))
+        })();
+        self.write(move |trees| {
+            use sled::Transactional;
+            let (outbox_rows, webhook_rows, ticket_bytes) = prepared?;
             (
                 &trees.tickets,
                 &trees.outbox,

@@ -210,3 +210,161 @@ async fn a_store_whose_indexes_disagree_with_its_tickets_is_reindexed_at_open() 
     assert_eq!(reopened.pending().unwrap(), 1);
     assert_eq!(reopened.due(at(2), 10).unwrap().len(), 1);
 }
+
+mod lists {
+    //! The per-unit lists and the operator queue kept in `ticket_index`: after every kind of
+    //! change they give exactly what a full scan sorted by urgency gives, page by page, across a
+    //! restart and after a rebuild.
+
+    use super::*;
+    use crate::domain::{ExtensionRequest, UnitId};
+    use crate::store::{PageRequest, TicketPage};
+
+    fn unit(id: &str) -> UnitId {
+        UnitId::new(id)
+    }
+
+    /// What the scan gives (the trait's default, which the index must equal).
+    fn scanned(store: &SledStore, of: Option<&UnitId>) -> Vec<u64> {
+        let mut all = store
+            .scan(&mut |t| match of {
+                Some(u) => t.handling.involves(u),
+                None => super::super::index::in_queue(t),
+            })
+            .unwrap();
+        all.sort_by_key(|t| {
+            (
+                t.handling.deadline.unwrap_or(Timestamp::MAX),
+                t.details.created_at,
+                t.number,
+            )
+        });
+        all.iter().map(|t| t.number.value()).collect()
+    }
+
+    fn numbers(page: &TicketPage) -> Vec<u64> {
+        page.tickets.iter().map(|t| t.number.value()).collect()
+    }
+
+    fn check(store: &SledStore, units: &[UnitId]) {
+        for u in units {
+            let page = store.unit_page(u, PageRequest::ALL).unwrap();
+            let expected = scanned(store, Some(u));
+            assert_eq!(numbers(&page), expected, "unit {u}");
+            assert_eq!(page.total, expected.len() as u64, "unit {u} total");
+        }
+        let queue = store.queue_page(PageRequest::ALL).unwrap();
+        let expected = scanned(store, None);
+        assert_eq!(numbers(&queue), expected, "queue");
+        assert_eq!(queue.total, expected.len() as u64, "queue total");
+    }
+
+    #[tokio::test]
+    async fn unit_lists_and_the_queue_follow_every_change_and_survive_restart_and_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let units = [
+            unit("nanshan-chengguan"),
+            unit("city-water"),
+            unit("city-hrss"),
+        ];
+        let mut tickets = Vec::new();
+        for hour in 0..6 {
+            let mut details = new_ticket();
+            details.created_at = at(hour);
+            tickets.push(store.create(details).await.unwrap());
+        }
+        // All six wait for dispatch: the queue holds them, oldest first; no unit lists any.
+        check(&store, &units);
+        assert_eq!(store.queue_page(PageRequest::ALL).unwrap().total, 6);
+
+        // Dispatch with different deadlines, a co-handler on one; one overdue-style early
+        // deadline lands first.
+        let plan = [(0, 48, 1usize), (1, 5, 0), (2, 24, 0), (3, 24, 2)];
+        for (i, deadline, lead) in plan {
+            let mut t = running(tickets[i].clone(), TicketStatus::Dispatched, at(deadline));
+            t.handling.lead = Some(units[lead].clone());
+            if i == 2 {
+                t.handling.co_handlers = vec![units[1].clone(), units[0].clone()];
+            }
+            store.save(t.clone()).await.unwrap();
+            tickets[i] = t;
+        }
+        check(&store, &units);
+
+        // An extension asked for: back in the queue while it waits, and still in the unit list.
+        let mut t = tickets[1].clone();
+        t.handling.pending_extension = Some(ExtensionRequest {
+            unit: units[0].clone(),
+            at: at(2),
+            reason: "需要协调".into(),
+            until: at(100),
+        });
+        store.save(t.clone()).await.unwrap();
+        tickets[1] = t;
+        check(&store, &units);
+
+        // Approved: the deadline moves (the ticket moves in its lists), the queue lets it go.
+        let mut t = tickets[1].clone();
+        t.handling.pending_extension = None;
+        t.handling.deadline = Some(at(100));
+        store.save(t.clone()).await.unwrap();
+        tickets[1] = t;
+        // Re-dispatched to another unit (改派): out of the old unit's list, into the new one's.
+        let mut t = tickets[0].clone();
+        t.handling.lead = Some(units[2].clone());
+        store.save(t.clone()).await.unwrap();
+        tickets[0] = t;
+        // Returned (管辖异议): into the queue.
+        let mut t = tickets[3].clone();
+        t.status = TicketStatus::Returned;
+        store.save(t.clone()).await.unwrap();
+        tickets[3] = t;
+        // Closed: stays in its units' lists, out of the queue.
+        let mut t = tickets[2].clone();
+        t.status = TicketStatus::Closed;
+        store.save(t.clone()).await.unwrap();
+        check(&store, &units);
+
+        // Pages cut the same list.
+        let whole = numbers(&store.unit_page(&units[0], PageRequest::ALL).unwrap());
+        let second = store
+            .unit_page(
+                &units[0],
+                PageRequest {
+                    offset: 1,
+                    limit: 1,
+                },
+            )
+            .unwrap();
+        assert_eq!(numbers(&second), whole[1..2].to_vec());
+        assert_eq!(second.total, whole.len() as u64);
+
+        store.close().unwrap();
+        drop(store);
+        let reopened = SledStore::open(dir.path()).unwrap();
+        check(&reopened, &units);
+
+        // Wiped lists and counters are rebuilt at open.
+        for key in reopened
+            .trees
+            .ticket_index
+            .iter()
+            .keys()
+            .map(|k| k.unwrap())
+            .collect::<Vec<_>>()
+        {
+            reopened.trees.ticket_index.remove(key).unwrap();
+        }
+        reopened
+            .trees
+            .meta
+            .remove(super::super::index::QUEUE_COUNT)
+            .unwrap();
+        reopened.trees.meta.remove(b"index_version").unwrap();
+        reopened.close().unwrap();
+        drop(reopened);
+        let rebuilt = SledStore::open(dir.path()).unwrap();
+        check(&rebuilt, &units);
+    }
+}
