@@ -8,6 +8,7 @@ mod callback_view;
 mod channel_api;
 mod chat;
 pub mod error;
+pub mod inbound;
 mod governance;
 pub mod interop;
 pub mod limits;

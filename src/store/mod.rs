@@ -137,6 +137,13 @@ pub trait OutboxStore: Send + Sync {
 pub trait ConversationStore: Send + Sync {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+    /// Replaces a conversation and queues messages to its citizen, atomically and durably (a
+    /// turn and the replies it owes); returns the outbox ids in the order given.
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        messages: Vec<OutboxMessage>,
+    ) -> StoreFuture<'_, Vec<u64>>;
 }
 
 /// Intake records (emergencies, refusals, floods) and knowledge-article feedback.

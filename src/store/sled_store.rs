@@ -34,6 +34,7 @@ use crate::domain::{
 pub use bulk::{Develop, RawTicket};
 
 mod interop;
+mod turns;
 
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";
@@ -512,6 +513,14 @@ impl OutboxStore for SledStore {
 }
 
 impl ConversationStore for SledStore {
+    fn save_turn(
+        &self,
+        conversation: Conversation,
+        messages: Vec<OutboxMessage>,
+    ) -> StoreFuture<'_, Vec<u64>> {
+        self.write(move |trees| turns::save_turn(trees, &conversation, messages))
+    }
+
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()> {
         self.write(move |trees| {
             trees
