@@ -30,10 +30,10 @@ use teloxide::types::{
 use tokio::sync::Notify;
 
 use super::{ChannelMessage, Gateway, Received};
+use crate::clock;
 use crate::domain::{
     Channel, Conversation, ConversationId, DialogueState, Field, OutboundReply, OutboxMessage,
 };
-use crate::clock;
 use crate::engine::{EngineError, EngineOutput, extract};
 use crate::store::OutboxStore;
 pub use settings::{TOKEN_VAR, TelegramMode, TelegramSettings, WEBHOOK_SECRET_VAR};

@@ -39,3 +39,52 @@ pub(super) fn save_turn(
         .map_err(abort_error)?;
     Ok(numbered.into_iter().map(|(m, _)| m.id).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use crate::domain::{Channel, Conversation, OutboundReply, OutboxMessage};
+    use crate::store::{ConversationStore, OutboxStore, SledStore};
+
+    #[tokio::test]
+    async fn a_turn_and_its_replies_are_saved_together_numbered_in_order_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut conversation = Conversation::start(Channel::Sms, now);
+        conversation.mark_seen("twilio:SM1".into());
+        let replies: Vec<OutboxMessage> = ["一", "二"]
+            .iter()
+            .map(|t| {
+                OutboxMessage::new(
+                    conversation.id,
+                    Channel::Sms,
+                    OutboundReply::text(*t),
+                    None,
+                    now,
+                )
+            })
+            .collect();
+        let store = SledStore::open(dir.path()).unwrap();
+        let ids = store
+            .save_turn(conversation.clone(), replies)
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        assert!(ids[0] < ids[1]);
+        store.close().unwrap();
+        drop(store);
+
+        let store = SledStore::open(dir.path()).unwrap();
+        let stored = ConversationStore::get(&store, conversation.id)
+            .unwrap()
+            .unwrap();
+        assert!(stored.has_seen("twilio:SM1"));
+        let due = store.due(now, 10).unwrap();
+        let texts: Vec<&str> = due.iter().map(|m| m.reply.text.as_str()).collect();
+        assert_eq!(texts, ["一", "二"]);
+        assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+        assert_eq!(store.pending().unwrap(), 2);
+        store.close().unwrap();
+    }
+}
