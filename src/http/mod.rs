@@ -9,6 +9,7 @@ mod channel_api;
 mod chat;
 pub mod error;
 mod governance;
+pub mod headers;
 pub mod inbound;
 pub mod interop;
 pub mod limits;
@@ -164,6 +165,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
+        .layer(headers::defaults())
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -21,6 +21,7 @@ mod kb;
 mod open311;
 
 mod crash;
+mod hardening;
 mod limits;
 mod observe;
 mod process;
