@@ -25,10 +25,22 @@ pub fn normalize(input: &str) -> String {
     }
     let trimmed = folded.trim_end();
     if trimmed.chars().any(is_han) {
-        zhconv::zhconv(trimmed, zhconv::Variant::ZhHans)
+        to_simplified(trimmed)
     } else {
         trimmed.to_string()
     }
+}
+
+/// Traditional → Simplified with OpenCC's `t2s` dictionaries (phrases first, then characters),
+/// built once per process.
+fn to_simplified(text: &str) -> String {
+    use std::sync::OnceLock;
+    static T2S: OnceLock<ferrous_opencc::OpenCC> = OnceLock::new();
+    T2S.get_or_init(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::T2s)
+            .expect("the t2s configuration and dictionaries are compiled into the binary")
+    })
+    .convert(text)
 }
 
 /// Maps the full-width forms block (and the ideographic space) to ASCII.

@@ -20,9 +20,9 @@ pub mod telegram;
 
 use std::sync::Arc;
 
-use crate::domain::{Channel, Conversation, ConversationId, InboundMessage};
+use crate::domain::{Channel, Conversation, ConversationId, InboundMessage, OutboxMessage};
 use crate::engine::locks::StripedLocks;
-use crate::engine::{Engine, EngineError, EngineOutput};
+use crate::engine::{Engine, EngineError, EngineOutput, QueueReplies};
 use crate::store::ChatStore;
 
 /// A citizen's message as a platform delivered it.
@@ -46,6 +46,8 @@ pub enum Received {
     Handled {
         conversation: ConversationId,
         output: EngineOutput,
+        /// The outbox messages queued with the turn (see [`Gateway::receive_queued`]).
+        queued: Vec<OutboxMessage>,
     },
     /// The platform delivered this message before; nothing changed and nothing is to be sent.
     Duplicate { conversation: ConversationId },
@@ -95,20 +97,34 @@ impl Gateway {
 
     /// Handles one platform message; returns once everything it changed is on disk.
     pub async fn receive(&self, message: ChannelMessage) -> Result<Received, EngineError> {
+        self.receive_queued(message, &|_, _| Vec::new()).await
+    }
+
+    /// Like [`Gateway::receive`], and queues what `queue` makes of the turn's output in the same
+    /// durable write as the turn and its message id: a channel that sends its replies later
+    /// cannot lose them to a crash between the two, and a retry stays a no-op.
+    pub async fn receive_queued(
+        &self,
+        message: ChannelMessage,
+        queue: QueueReplies<'_>,
+    ) -> Result<Received, EngineError> {
         self.engine.validate(&message.text)?;
         let conversation = self
             .conversation_for(message.channel, &message.chat)
             .await?;
         let id = conversation.id;
-        let output = self
+        let (output, queued) = self
             .engine
-            .handle(InboundMessage {
-                channel: message.channel,
-                conversation: id,
-                text: message.text,
-                message_id: Some(message.message_id),
-                proven_phone: message.proven_phone,
-            })
+            .handle_queued(
+                InboundMessage {
+                    channel: message.channel,
+                    conversation: id,
+                    text: message.text,
+                    message_id: Some(message.message_id),
+                    proven_phone: message.proven_phone,
+                },
+                queue,
+            )
             .await?;
         Ok(if output.duplicate {
             Received::Duplicate { conversation: id }
@@ -116,6 +132,7 @@ impl Gateway {
             Received::Handled {
                 conversation: id,
                 output,
+                queued,
             }
         })
     }

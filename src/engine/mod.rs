@@ -27,10 +27,10 @@ use crate::clock;
 use crate::config::{CitySettings, IntakeSettings};
 use crate::domain::{
     Button, Category, Channel, Conversation, ConversationId, DialogueState, InboundMessage,
-    IntakeRecord, OutboundReply, RecordKind, Speaker, Ticket, TranscriptEntry,
+    IntakeRecord, OutboundReply, OutboxMessage, RecordKind, Speaker, Ticket, TranscriptEntry,
 };
 use crate::kb::{Article, Decision, KbError, KnowledgeBase};
-use crate::store::{ConversationStore, RecordStore, StoreError, TicketStore};
+use crate::store::{ConversationStore, RecordStore, StoreError, TicketStore, TurnWrites};
 use crate::text::{char_len, normalize};
 use locks::StripedLocks;
 use triage::RefusalRules;
@@ -66,6 +66,10 @@ impl TicketSummary {
         }
     }
 }
+
+/// Makes the outbox messages a turn queues from its output (see [`Engine::handle_queued`]).
+pub type QueueReplies<'a> =
+    &'a (dyn Fn(ConversationId, &EngineOutput) -> Vec<OutboxMessage> + Send + Sync);
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EngineOutput {
@@ -245,6 +249,19 @@ impl Engine {
 
     /// Handles one message; returns once everything it changed is on disk.
     pub async fn handle(&self, message: InboundMessage) -> Result<EngineOutput, EngineError> {
+        let (output, _) = self.handle_queued(message, &|_, _| Vec::new()).await?;
+        Ok(output)
+    }
+
+    /// Handles one message and queues what `queue` makes of its output (the replies, for a
+    /// channel that sends them later) in the same durable write as the turn: a crash keeps the
+    /// turn and its queued replies, or neither. Returns the output and the queued messages with
+    /// their outbox ids; a duplicate queues nothing.
+    pub async fn handle_queued(
+        &self,
+        message: InboundMessage,
+        queue: QueueReplies<'_>,
+    ) -> Result<(EngineOutput, Vec<OutboxMessage>), EngineError> {
         self.validate(&message.text)?;
         crate::telemetry::message_received(message.channel);
         let text = message.text.trim();
@@ -256,10 +273,11 @@ impl Engine {
             .ok_or(EngineError::UnknownConversation(message.conversation))?;
         if let Some(id) = &message.message_id {
             if conversation.has_seen(id) {
-                return Ok(EngineOutput {
+                let output = EngineOutput {
                     duplicate: true,
                     ..EngineOutput::default()
-                });
+                };
+                return Ok((output, Vec::new()));
             }
             conversation.mark_seen(id.clone());
         }
@@ -306,12 +324,23 @@ impl Engine {
         {
             last.ticket = crate::domain::TicketNumber::parse(&summary.number);
         }
-        // One durable write for the turn: the conversation with its records and feedback.
-        self.stores
+        // One durable write for the turn: the conversation with its records, feedback and the
+        // replies it queues.
+        let mut queued = queue(conversation.id, &output);
+        let writes = TurnWrites {
+            records: kept,
+            feedback,
+            messages: queued.clone(),
+        };
+        let ids = self
+            .stores
             .conversations
-            .save_turn(conversation, kept, feedback)
+            .save_turn(conversation, writes)
             .await?;
-        Ok(output)
+        for (message, id) in queued.iter_mut().zip(ids) {
+            message.id = id;
+        }
+        Ok((output, queued))
     }
 
     /// The same text `flood_repeats` times within the window (this one included).

@@ -79,15 +79,24 @@ fn check_id(value: &str, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Everything checked about a posted message before it reaches the gateway.
+pub(super) fn check_message(
+    engine: &crate::engine::Engine,
+    message: &MessageIn,
+) -> Result<(), ApiError> {
+    check_id(&message.user, "user")?;
+    check_id(&message.message_id, "message_id")?;
+    engine.validate(&message.text)?;
+    Ok(())
+}
+
 pub async fn post_message(
     State(state): State<AppState>,
     caller: IntegratorCaller,
     body: Result<ApiJson<MessageIn>, ApiError>,
 ) -> Result<Response, ApiError> {
     let ApiJson(body) = body?;
-    check_id(&body.user, "user")?;
-    check_id(&body.message_id, "message_id")?;
-    state.engine.validate(&body.text)?;
+    check_message(&state.engine, &body)?;
     if let Err(wait) = state.interop.take(&caller.0) {
         return Ok(super::interop::too_many_requests(wait));
     }

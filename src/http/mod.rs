@@ -9,6 +9,8 @@ mod channel_api;
 mod chat;
 pub mod error;
 mod governance;
+pub mod headers;
+pub mod inbound;
 pub mod interop;
 pub mod limits;
 mod observe;
@@ -164,6 +166,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
+        .layer(headers::defaults())
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -83,7 +83,20 @@ pub struct ExtensionBody {
     pub until: String,
 }
 
-fn non_empty(text: String, what: &str) -> Result<String, ApiError> {
+/// The reason and the new deadline of an extension request, checked.
+pub(super) fn extension_request(body: ExtensionBody) -> Result<(String, Timestamp), ApiError> {
+    let reason = non_empty(body.reason, "reason")?;
+    let until: Timestamp = body.until.parse().map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_time",
+            format!("`until` must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00: {e}"),
+        )
+    })?;
+    Ok((reason, until))
+}
+
+pub(super) fn non_empty(text: String, what: &str) -> Result<String, ApiError> {
     let t = text.trim().to_string();
     if t.is_empty() {
         return Err(ApiError::new(
@@ -174,14 +187,7 @@ pub async fn extension(
     Path(number): Path<String>,
     ApiJson(body): ApiJson<ExtensionBody>,
 ) -> Result<Json<TicketView>, ApiError> {
-    let reason = non_empty(body.reason, "reason")?;
-    let until: Timestamp = body.until.parse().map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "invalid_time",
-            format!("`until` must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00: {e}"),
-        )
-    })?;
+    let (reason, until) = extension_request(body)?;
     act(
         &state,
         &caller,

@@ -198,15 +198,25 @@ pub trait OutboxStore: Send + Sync {
 /// Conversations, keyed by id.
 pub trait ConversationStore: Send + Sync {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()>;
-    /// Saves a conversation with what its turn produced — intake records, and article feedback
-    /// as (article id, helpful) — in one durable write: one flush for the whole turn.
+    fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+    /// Saves a conversation with what its turn produced — intake records, article feedback and
+    /// the replies it queues for its citizen — in one durable write (one flush for the whole
+    /// turn; the conversation and its queued replies atomically, so a crash keeps both or
+    /// neither). Returns the outbox ids of the messages in the order given.
     fn save_turn(
         &self,
         conversation: Conversation,
-        records: Vec<IntakeRecord>,
-        feedback: Vec<(String, bool)>,
-    ) -> StoreFuture<'_, ()>;
-    fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+        writes: TurnWrites,
+    ) -> StoreFuture<'_, Vec<u64>>;
+}
+
+/// What a conversation turn writes besides the conversation itself.
+#[derive(Debug, Default)]
+pub struct TurnWrites {
+    pub records: Vec<IntakeRecord>,
+    /// Article feedback as (article id, helpful).
+    pub feedback: Vec<(String, bool)>,
+    pub messages: Vec<OutboxMessage>,
 }
 
 /// Intake records (emergencies, refusals, floods) and knowledge-article feedback.

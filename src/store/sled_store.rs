@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 
 use super::{
     CallbackStore, ChatStore, ConversationStore, DeadlineEntry, OutboxStore, RecordStore,
-    StoreError, StoreFuture, TicketStore, TokenStore,
+    StoreError, StoreFuture, TicketStore, TokenStore, TurnWrites,
 };
 use crate::auth::TokenRecord;
 use crate::domain::{
@@ -34,6 +34,7 @@ use crate::domain::{
 pub use bulk::{Develop, RawTicket};
 
 mod interop;
+mod turns;
 
 const TICKETS: &str = "tickets";
 const CONVERSATIONS: &str = "conversations";
@@ -585,35 +586,18 @@ impl OutboxStore for SledStore {
 
 impl ConversationStore for SledStore {
     fn save(&self, conversation: Conversation) -> StoreFuture<'_, ()> {
-        self.save_turn(conversation, Vec::new(), Vec::new())
+        let saved = self.save_turn(conversation, TurnWrites::default());
+        Box::pin(async move { saved.await.map(|_| ()) })
     }
 
     fn save_turn(
         &self,
         conversation: Conversation,
-        records: Vec<IntakeRecord>,
-        feedback: Vec<(String, bool)>,
-    ) -> StoreFuture<'_, ()> {
-        // Encoded here, on the caller's thread: the writer thread only inserts.
-        let encoded = encode(&conversation);
-        let records: Result<Vec<Vec<u8>>, StoreError> = records.iter().map(encode).collect();
-        self.write(move |trees| {
-            for bytes in records? {
-                let id = trees.db.generate_id().map_err(io_error)?;
-                trees
-                    .records
-                    .insert(id.to_be_bytes(), bytes)
-                    .map_err(io_error)?;
-            }
-            for (article, helpful) in feedback {
-                add_feedback_in(trees, &article, helpful)?;
-            }
-            trees
-                .conversations
-                .insert(conversation.id.0.as_bytes(), encoded?)
-                .map(|_| ())
-                .map_err(io_error)
-        })
+        writes: TurnWrites,
+    ) -> StoreFuture<'_, Vec<u64>> {
+        // Numbered and encoded here, on the caller's thread: the writer thread only inserts.
+        let prepared = turns::PreparedTurn::new(&self.trees.db, &conversation, writes);
+        self.write(move |trees| turns::save_turn(trees, prepared?))
     }
 
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
@@ -686,7 +670,11 @@ impl RecordStore for SledStore {
 }
 
 /// Counts one 有帮助/没帮助 for `article` (on the writer thread: read, add, write back).
-fn add_feedback_in(trees: &Trees, article: &str, helpful: bool) -> Result<(), StoreError> {
+fn add_feedback_in(
+    trees: &Trees,
+    article: &str,
+    helpful: bool,
+) -> Result<(), StoreError> {
     let mut counts: ArticleFeedback =
         match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
             Some(bytes) => decode(FEEDBACK, &bytes)?,

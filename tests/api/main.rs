@@ -23,6 +23,7 @@ mod open311_callback;
 mod open311_limits;
 
 mod crash;
+mod hardening;
 mod limits;
 mod observe;
 mod process;

@@ -678,3 +678,113 @@ async fn the_real_binary_logs_a_rejected_webhook_without_text_phone_token_or_sec
         assert!(!logs.contains(secret), "{secret} appears in the logs");
     }
 }
+
+/// A Bot API that accepts connections and never answers: a send hangs until it is dropped.
+async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (url, task)
+}
+
+fn update(value: Value) -> teloxide::types::Update {
+    hotline::channels::telegram::webhook::parse_update(&serde_json::to_vec(&value).unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_crash_while_sending_leaves_the_replies_queued_with_their_turn_and_they_leave_once() {
+    let fake = FakeBotApi::start().await;
+    let (hole, hole_task) = black_hole().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut hanging = settings(&fake, TelegramMode::Webhook);
+    hanging.telegram.api_url = hole;
+    let core = Core::build(&hanging, &paths(&data)).unwrap();
+    let telegram = core.telegram.clone().unwrap();
+    let question = text(90, CITIZEN, "身份证丢了怎么补办");
+    let handling = tokio::spawn(async move { telegram.handle_update(update(question)).await });
+    // The turn and its two replies (the answer, the feedback question) are on disk before the
+    // first send leaves; the process dies while that send hangs.
+    for _ in 0..200 {
+        if core.store.pending().unwrap() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(core.store.pending().unwrap(), 2);
+    handling.abort();
+    let _ = handling.await;
+    core.store.close().unwrap();
+    drop(core);
+    hole_task.abort();
+
+    let settings = settings(&fake, TelegramMode::Webhook);
+    let core = Core::build(&settings, &paths(&data)).unwrap();
+    let telegram = core.telegram.clone().unwrap();
+    // Telegram retries the update it never saw acknowledged: nothing is handled or sent twice.
+    telegram
+        .handle_update(update(text(90, CITIZEN, "身份证丢了怎么补办")))
+        .await
+        .unwrap();
+    assert!(fake.sent_to(CITIZEN).is_empty(), "{:#?}", fake.calls());
+    // Not before the hand-over delay (the webhook's own send may still be running)...
+    assert_eq!(core.outbox.run_once(Timestamp::now()).await, 0);
+    // ...then the outbox sends each reply once.
+    assert_eq!(core.outbox.run_once(Timestamp::now() + 1.hour()).await, 2);
+    assert_eq!(core.outbox.run_once(Timestamp::now() + 2.hours()).await, 0);
+    let sent = fake.sent_to(CITIZEN);
+    assert!(texts(&sent).contains("身份证"), "{}", texts(&sent));
+    assert_eq!(
+        texts(&sent).matches("有帮助吗").count(),
+        1,
+        "{}",
+        texts(&sent)
+    );
+    let conversation = core
+        .engine
+        .stores()
+        .conversations
+        .get(conversation_of(&core).await)
+        .unwrap()
+        .unwrap();
+    let questions = conversation
+        .transcript
+        .iter()
+        .filter(|e| e.text.contains("有帮助吗"))
+        .count();
+    assert_eq!(questions, 1, "the transcript holds each reply once");
+    core.store.close().unwrap();
+}
+
+#[tokio::test]
+async fn a_reply_sent_at_once_is_acknowledged_and_never_sent_again_by_the_outbox() {
+    let fake = FakeBotApi::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let settings = settings(&fake, TelegramMode::Webhook);
+    let core = Core::build(&settings, &paths(&data)).unwrap();
+    let telegram = core.telegram.clone().unwrap();
+    telegram
+        .handle_update(update(text(95, CITIZEN, "身份证丢了怎么补办")))
+        .await
+        .unwrap();
+    telegram
+        .handle_update(update(text(96, CITIZEN, "/start")))
+        .await
+        .unwrap();
+    let sent = fake.sent_to(CITIZEN).len();
+    assert!(sent >= 3, "{:#?}", fake.calls());
+    assert_eq!(core.store.pending().unwrap(), 0, "acknowledged");
+    core.store.close().unwrap();
+    drop(telegram);
+    drop(core);
+
+    let core = Core::build(&settings, &paths(&data)).unwrap();
+    assert_eq!(core.outbox.run_once(Timestamp::now() + 2.hours()).await, 0);
+    assert_eq!(fake.sent_to(CITIZEN).len(), sent);
+    core.store.close().unwrap();
+}

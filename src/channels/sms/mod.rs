@@ -6,15 +6,16 @@
 //! 2. a number over its rate limit is kept as a flagged record, not answered;
 //! 3. a bare digit ("1", "１") becomes the payload of that option in the last message we sent;
 //! 4. the [`Gateway`] runs the turn (the sender is the proven phone; a retried message id
-//!    changes nothing), and the replies are queued in the outbox as one message.
+//!    changes nothing), and the replies are queued in the outbox as one message, in the same
+//!    write as the turn.
 //!
 //! The webhook answers 200 once the turn and its queued reply are on disk; the
 //! [`deliver::SmsDeliverer`] sends them (segmented, numbered choices, cut with a link), so a
 //! provider outage never blocks intake and its retries survive a restart.
 //!
-//! One gap remains: the turn and its queued reply are two durable writes. A crash between them
-//! loses that reply, and the provider's retry is then (rightly) a duplicate that sends nothing;
-//! the citizen's next text is answered as usual.
+//! The turn, its message id and its queued reply are one durable write
+//! ([`Gateway::receive_queued`]): a crash keeps all three or none, so a provider's retry after a
+//! crash is either a no-op with the reply still queued, or handled afresh.
 
 pub mod aliyun;
 pub mod deliver;
@@ -39,7 +40,7 @@ use crate::domain::{
     Channel, ConversationId, IntakeRecord, OptOut, OutboundReply, OutboxMessage, RecordKind,
     Speaker,
 };
-use crate::engine::{EngineError, words};
+use crate::engine::{EngineError, EngineOutput, words};
 use crate::store::{OutboxStore, RecordStore, SmsStore};
 use keywords::Keyword;
 use number::SmsNumber;
@@ -178,12 +179,15 @@ impl SmsChannel {
             text,
             proven_phone: Some(inbound.from.national()),
         };
-        match self.gateway.receive(message).await {
-            Ok(Received::Handled {
-                conversation,
-                output,
-            }) => {
-                self.queue(conversation, output.replies, true).await?;
+        // The reply is queued in the same durable write as the turn and its message id.
+        let queue = |conversation: ConversationId, output: &EngineOutput| {
+            reply_message(conversation, &output.replies, true)
+                .into_iter()
+                .collect()
+        };
+        match self.gateway.receive_queued(message, &queue).await {
+            Ok(Received::Handled { .. }) => {
+                self.outbox_ready.notify_one();
                 Ok(Outcome::Answered)
             }
             Ok(Received::Duplicate { .. }) => Ok(Outcome::Duplicate),
@@ -234,30 +238,16 @@ impl SmsChannel {
         Ok(payload.unwrap_or_else(|| text.to_string()))
     }
 
-    /// Queues the replies of one turn as one message (one SMS, segmented if long).
+    /// Queues replies that are not a dialogue turn (a confirmation, an input error).
     async fn queue(
         &self,
         conversation: ConversationId,
         replies: Vec<OutboundReply>,
         in_transcript: bool,
     ) -> Result<Option<u64>, EngineError> {
-        let Some(last) = replies.last() else {
+        let Some(message) = reply_message(conversation, &replies, in_transcript) else {
             return Ok(None);
         };
-        let buttons = last.buttons.clone();
-        let text = replies
-            .iter()
-            .map(|r| r.text.trim())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut message = OutboxMessage::new(
-            conversation,
-            Channel::Sms,
-            OutboundReply::text(text).with_buttons(buttons),
-            None,
-            clock::now(),
-        );
-        message.in_transcript = in_transcript;
         let id = self.stores.outbox.enqueue(message).await?;
         self.outbox_ready.notify_one();
         Ok(Some(id))
@@ -311,4 +301,28 @@ impl SmsChannel {
         tracing::warn!("over the per-number rate limit: kept as a flagged record, not answered");
         Ok(Outcome::RateLimited)
     }
+}
+
+/// The replies of one turn as one outbox message (one SMS, segmented if long), with the last
+/// reply's options; `None` when there is nothing to say.
+fn reply_message(
+    conversation: ConversationId,
+    replies: &[OutboundReply],
+    in_transcript: bool,
+) -> Option<OutboxMessage> {
+    let buttons = replies.last()?.buttons.clone();
+    let text = replies
+        .iter()
+        .map(|r| r.text.trim())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut message = OutboxMessage::new(
+        conversation,
+        Channel::Sms,
+        OutboundReply::text(text).with_buttons(buttons),
+        None,
+        clock::now(),
+    );
+    message.in_transcript = in_transcript;
+    Some(message)
 }

@@ -1,7 +1,8 @@
 //! Outbox delivery on Telegram: a unit's reply, a closure, a survey with its buttons.
 //!
 //! The message is first recorded in the conversation's transcript (once: the entry carries the
-//! outbox id), so a pressed survey button resolves like any other; then it is sent to the chat
+//! outbox id; a reply queued with its turn is there already), so a pressed survey button
+//! resolves like any other; then it is sent to the chat
 //! in [`Conversation::address`](crate::domain::Conversation::address). Telegram has no
 //! idempotency key: a crash between sending and the outbox's acknowledgement sends it again.
 
@@ -28,11 +29,12 @@ impl Telegram {
             .and_then(|a| a.parse::<i64>().ok())
             .map(ChatId)
             .ok_or_else(|| format!("conversation {} has no Telegram chat", message.conversation))?;
-        if !conversation
-            .transcript
-            .iter()
-            .any(|e| e.outbox_id == Some(message.id))
-        {
+        let recorded = message.in_transcript
+            || conversation
+                .transcript
+                .iter()
+                .any(|e| e.outbox_id == Some(message.id));
+        if !recorded {
             conversation.record(TranscriptEntry {
                 at: clock::now(),
                 from: Speaker::Hotline,

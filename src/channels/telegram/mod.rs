@@ -30,12 +30,12 @@ use teloxide::types::{
 use tokio::sync::Notify;
 
 use super::{ChannelMessage, Gateway, Received};
+use crate::clock;
 use crate::domain::{
     Channel, Conversation, ConversationId, DialogueState, Field, OutboundReply, OutboxMessage,
-    Speaker,
 };
-use crate::engine::{EngineError, extract};
-use crate::store::OutboxStore;
+use crate::engine::{EngineError, EngineOutput, extract};
+use crate::store::{OutboxStore, TurnWrites};
 pub use settings::{TOKEN_VAR, TelegramMode, TelegramSettings, WEBHOOK_SECRET_VAR};
 
 /// The Telegram adapter, shared by the webhook, the poller and the outbox.
@@ -201,21 +201,36 @@ impl Telegram {
         proven_phone: Option<String>,
     ) -> Result<(), EngineError> {
         let was_awaiting_phone = awaiting_phone(&self.conversation(chat).await?);
+        // The replies are queued in the same durable write as the turn and its update id, and
+        // sent at once below; the outbox takes over only if that send fails or never finishes.
+        let send_timeout = self.settings.send_timeout_secs;
+        let queue = |conversation: ConversationId, output: &EngineOutput| {
+            let now = clock::now();
+            output
+                .replies
+                .iter()
+                .map(|reply| queued(conversation, reply.clone(), now, send_timeout))
+                .collect()
+        };
         let received = self
             .gateway
-            .receive(ChannelMessage {
-                channel: Channel::Telegram,
-                chat: chat.0.to_string(),
-                message_id: id,
-                text,
-                proven_phone,
-            })
+            .receive_queued(
+                ChannelMessage {
+                    channel: Channel::Telegram,
+                    chat: chat.0.to_string(),
+                    message_id: id,
+                    text,
+                    proven_phone,
+                },
+                &queue,
+            )
             .await;
-        let (conversation, output) = match received {
+        let (conversation, queued) = match received {
             Ok(Received::Handled {
                 conversation,
-                output,
-            }) => (conversation, output),
+                queued,
+                ..
+            }) => (conversation, queued),
             Ok(Received::Duplicate { .. }) => return Ok(()),
             Err(EngineError::EmptyText) => {
                 return self
@@ -242,15 +257,16 @@ impl Telegram {
         } else {
             None
         };
-        self.send_replies(chat, conversation, &output.replies, keyboard)
-            .await
+        self.send_queued(chat, conversation, queued, keyboard).await;
+        Ok(())
     }
 
     /// Sends a template's text once per update (commands the engine does not see).
     async fn say_once(&self, id: String, chat: ChatId, template: &str) -> Result<(), EngineError> {
-        if self.claim(chat, id).await? {
-            self.say(chat, OutboundReply::text(self.bots().text(template)))
-                .await?;
+        let reply = OutboundReply::text(self.bots().text(template));
+        if let Some(message) = self.claim(chat, id, reply).await? {
+            self.send_queued(chat, message.conversation, vec![message], None)
+                .await;
         }
         Ok(())
     }
@@ -266,39 +282,68 @@ impl Telegram {
         Ok(())
     }
 
-    /// Records the update id with the chat's conversation; false if it was handled before.
-    async fn claim(&self, chat: ChatId, id: String) -> Result<bool, EngineError> {
+    /// Records the update id with the chat's conversation and queues `reply` in the same
+    /// durable write; `None` if the update was handled before.
+    async fn claim(
+        &self,
+        chat: ChatId,
+        id: String,
+        reply: OutboundReply,
+    ) -> Result<Option<OutboxMessage>, EngineError> {
         let conversation = self.conversation(chat).await?;
         let engine = self.gateway.engine();
         let locks = engine.conversation_locks();
         let _turn = locks.lock(&conversation.id).await;
         let Some(mut conversation) = engine.conversation(conversation.id)? else {
-            return Ok(false);
+            return Ok(None);
         };
         if conversation.has_seen(&id) {
-            return Ok(false);
+            return Ok(None);
         }
         conversation.mark_seen(id);
-        engine.stores().conversations.save(conversation).await?;
-        Ok(true)
+        let mut message = queued(
+            conversation.id,
+            reply,
+            clock::now(),
+            self.settings.send_timeout_secs,
+        );
+        let ids = engine
+            .stores()
+            .conversations
+            .save_turn(
+                conversation,
+                TurnWrites {
+                    messages: vec![message.clone()],
+                    ..TurnWrites::default()
+                },
+            )
+            .await?;
+        message.id = ids.first().copied().unwrap_or_default();
+        Ok(Some(message))
     }
 
-    /// Sends the engine's replies in order; what cannot be sent now waits in the outbox.
-    async fn send_replies(
+    /// Sends replies queued with their turn, in order, acknowledging each in the outbox once
+    /// Telegram accepted it. On the first failure the rest are handed to the outbox at once.
+    /// Telegram has no idempotency key: a crash between a send and its acknowledgement makes
+    /// the outbox send that reply again (at least once, never lost).
+    async fn send_queued(
         &self,
         chat: ChatId,
         conversation: ConversationId,
-        replies: &[OutboundReply],
+        messages: Vec<OutboxMessage>,
         keyboard: Option<ReplyMarkup>,
-    ) -> Result<(), EngineError> {
-        let last = replies.len().saturating_sub(1);
-        for (i, reply) in replies.iter().enumerate() {
+    ) {
+        let last = messages.len().saturating_sub(1);
+        let mut messages = messages.into_iter().enumerate();
+        while let Some((i, mut message)) = messages.next() {
             let extra = if i == last { keyboard.clone() } else { None };
-            let needs_extra = extra.is_some() && !reply.buttons.is_empty();
-            for part in render::render(reply, extra.clone()) {
+            let needs_extra = extra.is_some() && !message.reply.buttons.is_empty();
+            for part in render::render(&message.reply, extra.clone()) {
                 if let Err(e) = self.send(chat, part).await {
-                    tracing::warn!(%conversation, error = %e, "telegram unreachable; replies queued in the outbox");
-                    return self.queue(conversation, &replies[i..]).await;
+                    tracing::warn!(%conversation, error = %e, "telegram unreachable; replies left to the outbox");
+                    let rest = std::iter::once(message).chain(messages.map(|(_, m)| m));
+                    self.hand_over(rest.collect(), e.to_string()).await;
+                    return;
                 }
             }
             if needs_extra && let Some(markup) = extra {
@@ -313,8 +358,25 @@ impl Telegram {
                     tracing::warn!(%conversation, error = %e, "telegram contact prompt not sent");
                 }
             }
+            message.delivered_at = Some(clock::now());
+            if let Err(e) = self.outbox.update(message).await {
+                tracing::warn!(%conversation, error = %e, "telegram reply sent but not acknowledged; the outbox may send it again");
+            }
         }
-        Ok(())
+    }
+
+    /// Makes queued replies due now, so the outbox worker retries them with its backoff.
+    async fn hand_over(&self, messages: Vec<OutboxMessage>, error: String) {
+        let now = clock::now();
+        for mut message in messages {
+            message.next_attempt_at = now;
+            message.last_error = Some(error.clone());
+            if let Err(e) = self.outbox.update(message).await {
+                // Still queued, due after the hand-over delay.
+                tracing::warn!(error = %e, "telegram reply left for the outbox's later pass");
+            }
+        }
+        self.outbox_ready.notify_one();
     }
 
     async fn send(
@@ -331,42 +393,10 @@ impl Telegram {
         }
         request.await.map(|_| ())
     }
-
-    /// Queues replies the engine already recorded: each transcript entry gets the outbox id, so
-    /// the delivery does not record it a second time.
-    async fn queue(
-        &self,
-        conversation: ConversationId,
-        replies: &[OutboundReply],
-    ) -> Result<(), EngineError> {
-        let engine = self.gateway.engine();
-        let locks = engine.conversation_locks();
-        let _turn = locks.lock(&conversation).await;
-        let Some(mut stored) = engine.conversation(conversation)? else {
-            return Err(EngineError::UnknownConversation(conversation));
-        };
-        let now = crate::clock::now();
-        for reply in replies {
-            let message =
-                OutboxMessage::new(conversation, Channel::Telegram, reply.clone(), None, now);
-            let outbox_id = self.outbox.enqueue(message).await?;
-            if let Some(entry) = stored.transcript.iter_mut().rev().find(|e| {
-                e.from == Speaker::Hotline
-                    && e.outbox_id.is_none()
-                    && e.text == reply.text
-                    && e.buttons == reply.buttons
-            }) {
-                entry.outbox_id = Some(outbox_id);
-            }
-        }
-        engine.stores().conversations.save(stored).await?;
-        self.outbox_ready.notify_one();
-        Ok(())
-    }
 }
 
 /// `/status@hotline_bot 1000013` → (`status`, `1000013`); not a command → (None, None).
-fn command(text: &str) -> (Option<String>, Option<String>) {
+pub fn command(text: &str) -> (Option<String>, Option<String>) {
     let Some(rest) = text.trim().strip_prefix('/') else {
         return (None, None);
     };
@@ -381,6 +411,28 @@ fn command(text: &str) -> (Option<String>, Option<String>) {
         .to_ascii_lowercase();
     (Some(name), argument.filter(|a| !a.is_empty()))
 }
+
+/// A reply queued at intake for the webhook's own send. It is already in the transcript (or
+/// not meant for it), so the outbox only sends it; it becomes due for the outbox only after the
+/// webhook's sends could have finished, so the two never race.
+fn queued(
+    conversation: ConversationId,
+    reply: OutboundReply,
+    now: jiff::Timestamp,
+    send_timeout_secs: u64,
+) -> OutboxMessage {
+    let parts = render::render(&reply, None).len() as u64;
+    let handover = send_timeout_secs
+        .saturating_mul(parts + 2)
+        .max(HANDOVER_MIN_SECS);
+    let mut message = OutboxMessage::new(conversation, Channel::Telegram, reply, None, now);
+    message.in_transcript = true;
+    message.next_attempt_at = now + jiff::SignedDuration::from_secs(handover as i64);
+    message
+}
+
+/// The least time a reply queued at intake waits before the outbox may send it.
+const HANDOVER_MIN_SECS: u64 = 60;
 
 fn awaiting_phone(conversation: &Conversation) -> bool {
     matches!(&conversation.state, DialogueState::Intake { draft } if draft.awaiting == Some(Field::Phone))

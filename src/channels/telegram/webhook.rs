@@ -44,6 +44,11 @@ impl Telegram {
     }
 }
 
+/// The webhook's body as a Telegram `Update` (the fuzz target `webhooks` drives it).
+pub fn parse_update(body: &[u8]) -> Result<teloxide::types::Update, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -79,7 +84,7 @@ async fn webhook(
                 .into_response();
         }
     };
-    let update: teloxide::types::Update = match serde_json::from_slice(&body) {
+    let update = match parse_update(&body) {
         Ok(update) => update,
         Err(e) => {
             return ApiError::new(

@@ -13,8 +13,9 @@ use super::{Format, NO_ACCOUNT, Params, check_jurisdiction, ext, given, params, 
 use crate::channels::api::chat_key;
 use crate::clock;
 use crate::domain::{Channel, NewTicket, Ticket};
-use crate::engine::extract;
+use crate::engine::{Engine, extract};
 use crate::http::AppState;
+use crate::http::interop::InteropState;
 use crate::open311::{RequestRecord, Service};
 
 pub async fn create_json(
@@ -98,7 +99,7 @@ pub(super) async fn create(
         .integrator_of(state, key)
         .map_err(|e| geo_error(format, StatusCode::FORBIDDEN, e.message()))?;
     check_jurisdiction(state, &p, format)?;
-    let draft = RequestDraft::parse(state, &p, format)?;
+    let draft = RequestDraft::parse(&state.engine, &state.interop, &p, format)?;
     let request_key =
         idempotency_key(headers).map_err(|m| geo_error(format, StatusCode::BAD_REQUEST, m))?;
     if let Err(wait) = state.interop.take(&integrator) {
@@ -179,11 +180,16 @@ pub(super) struct RequestDraft<'a> {
 }
 
 impl<'a> RequestDraft<'a> {
-    fn parse(state: &'a AppState, p: &Params, format: Format) -> Result<Self, GeoError> {
+    pub(super) fn parse(
+        engine: &Engine,
+        interop: &'a InteropState,
+        p: &Params,
+        format: Format,
+    ) -> Result<Self, GeoError> {
         let bad = |m: String| geo_error(format, StatusCode::BAD_REQUEST, m);
         let code =
             given(p, "service_code").ok_or_else(|| bad("service_code is required".into()))?;
-        let service = state.interop.catalog.get(code).ok_or_else(|| {
+        let service = interop.catalog.get(code).ok_or_else(|| {
             geo_error(
                 format,
                 StatusCode::NOT_FOUND,
@@ -198,11 +204,10 @@ impl<'a> RequestDraft<'a> {
                 bad("description is required: what happened, where and since when".into())
             })?
             .to_string();
-        state
-            .engine
+        engine
             .validate(&description)
             .map_err(|e| bad(format!("description: {e}")))?;
-        let reading = state.engine.classify(&description);
+        let reading = engine.classify(&description);
         if reading.category == crate::domain::Category::Emergency {
             return Err(bad(format!(
                 "this reads as an emergency, which the hotline cannot take: call {} now \
@@ -226,7 +231,7 @@ impl<'a> RequestDraft<'a> {
             return Err(bad("give both `lat` and `long`, or neither".into()));
         }
         let address = given(p, "address_string").map(str::to_string);
-        let districts = &state.interop.districts;
+        let districts = &interop.districts;
         let district = match given(p, "attribute[district]") {
             Some(d) => Some(
                 districts

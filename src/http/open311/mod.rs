@@ -65,6 +65,21 @@ fn params(raw: &[u8]) -> Params {
     out
 }
 
+/// The parsing half of `POST /open311/v2/requests.{json,xml}`: the form, then the request's
+/// fields checked exactly as the handler checks them (everything before the API key lookup and
+/// the store). The fuzz target `webhooks` drives it; an error is the status and description the
+/// client gets.
+pub fn parse_request(
+    engine: &crate::engine::Engine,
+    interop: &super::interop::InteropState,
+    body: &[u8],
+) -> Result<(), (StatusCode, String)> {
+    let p = params(body);
+    create::RequestDraft::parse(engine, interop, &p, Format::Json)
+        .map(|_| ())
+        .map_err(|e| (e.status, e.description))
+}
+
 fn given<'a>(p: &'a Params, key: &str) -> Option<&'a str> {
     p.get(key).map(String::as_str).filter(|v| !v.is_empty())
 }

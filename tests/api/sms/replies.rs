@@ -279,3 +279,57 @@ async fn a_number_the_provider_reports_unsubscribed_is_recorded_as_opted_out_not
     assert!(fake.sent().is_empty());
     core.store.close().unwrap();
 }
+
+#[tokio::test]
+async fn a_reply_is_stored_with_its_turn_so_a_crash_before_sending_and_a_retry_deliver_it_once() {
+    let fake = FakeSms::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let settings = sms_settings(&fake);
+    let core = Core::build(&settings, &paths(data.path())).unwrap();
+    let outcome = core
+        .sms
+        .receive(inbound(CITIZEN, "crash1", "身份证丢了怎么补办"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Answered);
+    // The turn is on disk and, in the same write, its reply is queued.
+    assert_eq!(core.store.pending().unwrap(), 1);
+    // The process dies before the outbox worker sent anything.
+    core.store.close().unwrap();
+    drop(core);
+    assert!(fake.sent().is_empty());
+
+    let core = Core::build(&settings, &paths(data.path())).unwrap();
+    assert_eq!(core.store.pending().unwrap(), 1, "the reply survived");
+    // The provider retries the message it never saw acknowledged: a no-op.
+    let retry = core
+        .sms
+        .receive(inbound(CITIZEN, "crash1", "身份证丢了怎么补办"))
+        .await
+        .unwrap();
+    assert_eq!(retry, Outcome::Duplicate);
+    assert_eq!(core.store.pending().unwrap(), 1);
+    assert_eq!(core.outbox.run_once(Timestamp::now()).await, 1);
+    let sent = fake.sent();
+    assert!(joined(&sent).contains("身份证"), "{sent:#?}");
+    assert_eq!(core.outbox.run_once(Timestamp::now() + 2.hours()).await, 0);
+    assert_eq!(fake.sent().len(), sent.len(), "nothing sent twice");
+    let mut bodies: Vec<&str> = sent.iter().map(|s| s.body.as_str()).collect();
+    bodies.dedup();
+    assert_eq!(bodies.len(), sent.len(), "each segment once: {sent:#?}");
+    let id = core
+        .store
+        .chat_conversation(Channel::Sms, CITIZEN)
+        .unwrap()
+        .unwrap();
+    let conversation = ConversationStore::get(&*core.store, id).unwrap().unwrap();
+    let turns = |who: Speaker| {
+        conversation
+            .transcript
+            .iter()
+            .filter(|e| e.from == who)
+            .count()
+    };
+    assert_eq!(turns(Speaker::Citizen), 1);
+    core.store.close().unwrap();
+}

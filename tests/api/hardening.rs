@@ -1,0 +1,179 @@
+//! Every request has a body limit and a timeout, and every response carries security headers:
+//! pages their own policies (framed only by `[web] allowed_origins`, or by nobody), everything
+//! else a policy that loads nothing and may be framed by nobody.
+
+use std::time::Duration;
+
+use hotline::auth::Role;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{create_token, spawn_app_in, test_settings};
+
+const SITE: &str = "https://www.example.gov.cn";
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{} has no {name} header", response.url()))
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_pages_keep_their_own_policies() {
+    let mut settings = test_settings();
+    settings.web.allowed_origins = vec![SITE.to_string()];
+    settings.server.body_limit_bytes = 1024;
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), settings).await;
+    let session = app.new_session().await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
+    let post_json = |path: String, body: String| {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let messages = format!("/api/chat/sessions/{session}/messages");
+    let responses = vec![
+        ("health", get("/healthz").await.unwrap()),
+        ("yaml", get("/openapi.yaml").await.unwrap()),
+        ("404", get("/no/such/thing").await.unwrap()),
+        ("json", get(&messages).await.unwrap()),
+        (
+            "400",
+            post_json(messages.clone(), "{".into()).await.unwrap(),
+        ),
+        (
+            "413",
+            post_json(
+                messages.clone(),
+                format!("{{\"text\":\"{}\"}}", "a".repeat(2048)),
+            )
+            .await
+            .unwrap(),
+        ),
+        ("401", get("/api/units/tickets").await.unwrap()),
+    ];
+    for (what, response) in &responses {
+        assert_eq!(
+            header(response, "content-security-policy"),
+            API_POLICY,
+            "{what}"
+        );
+        assert_eq!(
+            header(response, "x-content-type-options"),
+            "nosniff",
+            "{what}"
+        );
+        assert_eq!(header(response, "referrer-policy"), "no-referrer", "{what}");
+    }
+    assert_eq!(responses[5].1.status(), 413);
+
+    // The chat page may be framed by the widget's sites only; the console and the dashboard by
+    // nobody.
+    let page = get("/?embed=1").await.unwrap();
+    let policy = header(&page, "content-security-policy");
+    assert!(
+        policy.contains(&format!("frame-ancestors 'self' {SITE}")),
+        "{policy}"
+    );
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "referrer-policy"), "no-referrer");
+    for path in ["/console", "/dashboard"] {
+        let page = get(path).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let policy = header(&page, "content-security-policy");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(!policy.contains(SITE), "{path}: {policy}");
+        assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_endpoint_that_reads_a_body_refuses_one_over_the_limit_with_413() {
+    let data = tempfile::tempdir().unwrap();
+    let integrator = create_token(data.path(), Role::Integrator("open311".into())).await;
+    let unit = create_token(data.path(), Role::Unit("nanshan-urban".into())).await;
+    let mut settings = test_settings();
+    settings.server.body_limit_bytes = 1024;
+    let app = spawn_app_in(data, settings).await;
+    let session = app.new_session().await;
+    let big_json = format!("{{\"text\":\"{}\"}}", "长".repeat(1024));
+    let big_form = format!("service_code=001&description={}", "a".repeat(2048));
+    let cases = [
+        (
+            format!("/api/chat/sessions/{session}/messages"),
+            "application/json",
+            &big_json,
+            None,
+        ),
+        (
+            format!("/api/chat/sessions/{session}/verify-phone"),
+            "application/json",
+            &big_json,
+            None,
+        ),
+        (
+            "/open311/v2/requests.json".to_string(),
+            "application/x-www-form-urlencoded",
+            &big_form,
+            Some(&integrator),
+        ),
+        (
+            "/api/channel/v1/messages".to_string(),
+            "application/json",
+            &big_json,
+            Some(&integrator),
+        ),
+        (
+            "/api/units/tickets/1000001/progress".to_string(),
+            "application/json",
+            &big_json,
+            Some(&unit),
+        ),
+    ];
+    for (path, content_type, body, token) in cases {
+        let mut request = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("content-type", content_type)
+            .body(body.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 413, "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_finishes_is_cut_off_with_408() {
+    let mut settings = test_settings();
+    settings.server.request_timeout_secs = 1;
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), settings).await;
+    let session = app.new_session().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/chat/sessions/{session}/messages HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The rest of the body never comes.
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the server answers a stalled body within its timeout")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    app.stop().await;
+}
