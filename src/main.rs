@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand};
 use hotline::app::{Application, Paths, shutdown_signal};
 use hotline::config::{LogFormat, Settings};
 
+/// mimalloc: the chat path spends about a third of its instructions in malloc/free (callgrind),
+/// and glibc's allocator contends across tokio's worker threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod ops_cli;
 

@@ -670,11 +670,7 @@ impl RecordStore for SledStore {
 }
 
 /// Counts one 有帮助/没帮助 for `article` (on the writer thread: read, add, write back).
-fn add_feedback_in(
-    trees: &Trees,
-    article: &str,
-    helpful: bool,
-) -> Result<(), StoreError> {
+fn add_feedback_in(trees: &Trees, article: &str, helpful: bool) -> Result<(), StoreError> {
     let mut counts: ArticleFeedback =
         match trees.feedback.get(article.as_bytes()).map_err(io_error)? {
             Some(bytes) => decode(FEEDBACK, &bytes)?,
