@@ -19,7 +19,7 @@ use jiff::civil::{Date, date};
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::helpers::{repo, spawn_app_in, test_settings};
+use crate::helpers::{call, repo, spawn_app_in, test_settings};
 
 const UNTIL: Date = date(2026, 6, 29);
 
@@ -325,19 +325,21 @@ fn ticket(at: Timestamp, content: &str) -> NewTicket {
     }
 }
 
+/// An operator's `POST /api/operator/clusters/{id}/dispatch` naming `lead`: (status, body).
+async fn dispatch(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    id: &str,
+    lead: &str,
+) -> (u16, Value) {
+    let url = format!("{}/api/operator/clusters/{id}/dispatch", app.base);
+    call(&app.client, url, token, Some(json!({ "lead": lead }))).await
+}
+
 async fn until_clusters(app: &crate::helpers::TestApp, token: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let list: Value = app
-            .client
-            .get(format!("{}/api/operator/hotspots", app.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = Value::Array(hotspots(&app.client, &app.base, token).await);
         if list.as_array().is_some_and(|a| !a.is_empty()) || Instant::now() > deadline {
             return list;
         }
@@ -396,73 +398,28 @@ async fn a_cluster_is_raised_by_the_server_and_dispatched_to_one_unit_in_one_cal
         numbers.iter().map(|n| n.value()).collect::<Vec<_>>()
     );
 
-    let post = |token: &str, path: String, body: Value| {
-        app.client
-            .post(format!("{}{path}", app.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-    };
-    let refused = post(
-        &unit,
-        format!("/api/operator/clusters/{id}/dispatch"),
-        json!({"lead": "water-group"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(refused.status(), 403);
-    let unknown = post(
-        &operator,
-        format!("/api/operator/clusters/{id}/dispatch"),
-        json!({"lead": "no-such-unit"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(unknown.status(), 400);
-    let body: Value = unknown.json().await.unwrap();
+    let (refused, _) = dispatch(&app, &unit, &id, "water-group").await;
+    assert_eq!(refused, 403);
+    let (unknown, body) = dispatch(&app, &operator, &id, "no-such-unit").await;
+    assert_eq!(unknown, 400);
     assert_eq!(body["code"], "invalid");
-    let missing = post(
-        &operator,
-        "/api/operator/clusters/LA1/dispatch".into(),
-        json!({"lead": "water-group"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(missing.status(), 404);
+    let (missing, _) = dispatch(&app, &operator, "LA1", "water-group").await;
+    assert_eq!(missing, 404);
 
-    let done = post(
-        &operator,
-        format!("/api/operator/clusters/{id}/dispatch"),
-        json!({"lead": "water-group"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(done.status(), 200);
-    let done: Value = done.json().await.unwrap();
+    let (status, done) = dispatch(&app, &operator, &id, "water-group").await;
+    assert_eq!(status, 200);
     assert_eq!(done["dispatched"].as_array().unwrap().len(), 6, "{done}");
     for n in &numbers {
-        let t: Value = app
-            .client
-            .get(format!("{}/api/operator/tickets/{n}", app.base))
-            .bearer_auth(&operator)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let t = app.operator_ticket(&operator, &n.to_string()).await;
         assert_eq!(t["status"], "dispatched", "{t}");
     }
-    let view: Value = app
-        .client
-        .get(format!("{}/api/operator/clusters/{id}", app.base))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, view) = call(
+        &app.client,
+        format!("{}/api/operator/clusters/{id}", app.base),
+        &operator,
+        None,
+    )
+    .await;
     assert_eq!(view["dispatched_to"], "water-group");
     assert_eq!(view["ticket_views"].as_array().unwrap().len(), 6);
     app.stop().await;
@@ -669,15 +626,7 @@ async fn outage_report(client: &reqwest::Client, base: &str, key: &str, k: usize
 }
 
 async fn hotspots(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
-    let list: Value = client
-        .get(format!("{base}/api/operator/hotspots"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = call(client, format!("{base}/api/operator/hotspots"), token, None).await;
     list.as_array().unwrap().clone()
 }
 
@@ -762,15 +711,13 @@ async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_oper
             .load(std::sync::atomic::Ordering::SeqCst),
         2
     );
-    let log: Value = client
-        .get(format!("{base}/api/operator/webhooks?target=operators"))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, log) = call(
+        &client,
+        format!("{base}/api/operator/webhooks?target=operators"),
+        &operator,
+        None,
+    )
+    .await;
     let deliveries = log["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 1, "{log}");
     assert_eq!(deliveries[0]["event"], "hotspot.alert");
