@@ -496,20 +496,25 @@ async fn when_the_bot_api_is_down_the_replies_wait_in_the_outbox_and_leave_when_
     );
     assert_eq!(core.outbox.run_once(Timestamp::now() + 2.hours()).await, 0);
     // The transcript holds each reply once.
-    let id = core
+    let questions = in_transcript(&core, "有帮助吗").await;
+    assert_eq!(questions, 1);
+    core.store.close().unwrap();
+}
+
+/// How many entries of the citizen's transcript contain `text`.
+async fn in_transcript(core: &Core, text: &str) -> usize {
+    let conversation = core
         .engine
         .stores()
         .conversations
-        .get(conversation_of(&core).await)
+        .get(conversation_of(core).await)
         .unwrap()
         .unwrap();
-    let questions = id
+    conversation
         .transcript
         .iter()
-        .filter(|e| e.text.contains("有帮助吗"))
-        .count();
-    assert_eq!(questions, 1);
-    core.store.close().unwrap();
+        .filter(|e| e.text.contains(text))
+        .count()
 }
 
 async fn conversation_of(core: &Core) -> hotline::domain::ConversationId {
@@ -745,18 +750,7 @@ async fn a_crash_while_sending_leaves_the_replies_queued_with_their_turn_and_the
         "{}",
         texts(&sent)
     );
-    let conversation = core
-        .engine
-        .stores()
-        .conversations
-        .get(conversation_of(&core).await)
-        .unwrap()
-        .unwrap();
-    let questions = conversation
-        .transcript
-        .iter()
-        .filter(|e| e.text.contains("有帮助吗"))
-        .count();
+    let questions = in_transcript(&core, "有帮助吗").await;
     assert_eq!(questions, 1, "the transcript holds each reply once");
     core.store.close().unwrap();
 }

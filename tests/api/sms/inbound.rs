@@ -66,18 +66,7 @@ async fn a_bad_or_missing_signature_gets_403_and_changes_nothing() {
         .unwrap();
     assert_eq!(error_code(r, 403).await, "bad_signature");
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(fake.calls(), 0);
-    let data = app.stop().await;
-    let store = open_store(data.path());
-    assert!(
-        store
-            .chat_conversation(Channel::Sms, CITIZEN)
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.records(10).unwrap().is_empty());
-    assert_eq!(store.pending().unwrap(), 0);
+    assert_nothing_kept(app, &fake).await;
 }
 
 #[tokio::test]
@@ -170,17 +159,7 @@ async fn malformed_unknown_and_oversized_webhooks_get_400_404_and_413_and_store_
         .unwrap();
     assert_eq!(error_code(r, 404).await, "sms_provider_not_configured");
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(fake.calls(), 0);
-    let data = app.stop().await;
-    let store = open_store(data.path());
-    assert!(
-        store
-            .chat_conversation(Channel::Sms, CITIZEN)
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(store.pending().unwrap(), 0);
+    assert_nothing_kept(app, &fake).await;
 }
 
 #[tokio::test]
@@ -295,4 +274,20 @@ fn sms_webhooks_leave_no_phone_number_or_text_in_the_logs() {
     for secret in ["13987654321", "王小明", "海景路", AUTH_TOKEN] {
         assert!(!logs.contains(secret), "{secret} appears in the logs");
     }
+}
+
+/// A refused webhook leaves no trace: nothing sent, no conversation, no record, nothing queued.
+async fn assert_nothing_kept(app: TestApp, fake: &FakeSms) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.calls(), 0);
+    let data = app.stop().await;
+    let store = open_store(data.path());
+    assert!(
+        store
+            .chat_conversation(Channel::Sms, CITIZEN)
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.records(10).unwrap().is_empty());
+    assert_eq!(store.pending().unwrap(), 0);
 }
