@@ -198,7 +198,7 @@ pub fn start_server_with_env(data: &Path, env: &[(&str, &str)]) -> ServerProcess
 
 fn try_start_server(data: &Path, env: &[(&str, &str)]) -> Result<ServerProcess, String> {
     // The server's log goes to a file beside the store, so a failed start can say why.
-    let log_path = data.join("server-stderr.log");
+    let log_path = server_log_path(data);
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -224,6 +224,16 @@ fn try_start_server(data: &Path, env: &[(&str, &str)]) -> Result<ServerProcess, 
         base: base.to_string(),
         child,
     })
+}
+
+/// Where [`start_server_with_env`] writes the server's standard error (its log).
+pub fn server_log_path(data: &Path) -> std::path::PathBuf {
+    data.join("server-stderr.log")
+}
+
+/// Everything the server started on `data` has logged so far.
+pub fn server_log(data: &Path) -> String {
+    std::fs::read_to_string(server_log_path(data)).unwrap()
 }
 
 impl ServerProcess {

@@ -1,10 +1,10 @@
 //! The real binary: restart, SIGTERM, a second process on the same store, broken config.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{hotline_command, repo, start_server};
+use crate::helpers::{hotline_command, repo, server_log, start_server, start_server_with_env};
 
 fn post(base: &str, path: &str, body: Option<Value>) -> Value {
     let client = reqwest::blocking::Client::new();
@@ -145,23 +145,8 @@ fn hotline_chat_talks_to_the_engine_in_the_terminal_and_numbers_pick_buttons() {
 #[test]
 fn a_full_conversation_with_a_phone_and_a_name_leaves_neither_in_the_logs() {
     let data = tempfile::tempdir().unwrap();
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut child = hotline_command(data.path())
-        .env("RUST_LOG", "debug")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .trim_start_matches("hotline listening on ")
-        .to_string();
+    let server = start_server_with_env(data.path(), &[("RUST_LOG", "debug")]);
+    let base = server.base.clone();
     let session = post(&base, "/api/chat/sessions", None)["session_id"]
         .as_str()
         .unwrap()
@@ -174,12 +159,8 @@ fn a_full_conversation_with_a_phone_and_a_name_leaves_neither_in_the_logs() {
     ] {
         post(&base, &messages, Some(json!({ "text": text })));
     }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(server.terminate().success());
+    let logs = server_log(data.path());
     assert!(logs.contains("serving"), "logging was on: {logs}");
     for secret in ["13987654321", "王小明", "小明"] {
         assert!(!logs.contains(secret), "{secret} appears in the logs");

@@ -617,33 +617,28 @@ fn start_up_fails_with_one_line_when_telegram_is_enabled_without_a_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_binary_logs_a_rejected_webhook_without_text_phone_token_or_secret() {
-    use std::io::BufRead;
     let fake = FakeBotApi::start().await;
     let data = tempfile::tempdir().unwrap();
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut child = crate::helpers::hotline_command(data.path())
-        .env("RUST_LOG", "debug")
-        .env("HOTLINE__TELEGRAM__ENABLED", "true")
-        .env("HOTLINE__TELEGRAM__API_URL", &fake.url)
-        .env(
+    let env = [
+        ("RUST_LOG", "debug".to_string()),
+        ("HOTLINE__TELEGRAM__ENABLED", "true".to_string()),
+        ("HOTLINE__TELEGRAM__API_URL", fake.url.clone()),
+        (
             "HOTLINE__TELEGRAM__PUBLIC_URL",
-            "https://hotline.example.test",
-        )
-        .env("HOTLINE_TELEGRAM_TOKEN", TOKEN)
-        .env("HOTLINE_TELEGRAM_WEBHOOK_SECRET", SECRET)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .trim_start_matches("hotline listening on ")
-        .to_string();
+            "https://hotline.example.test".to_string(),
+        ),
+        ("HOTLINE_TELEGRAM_TOKEN", TOKEN.to_string()),
+        ("HOTLINE_TELEGRAM_WEBHOOK_SECRET", SECRET.to_string()),
+    ];
+    let dir = data.path().to_path_buf();
+    // The start blocks (it reads the server's first line); the fake Bot API keeps running.
+    let server = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::helpers::start_server_with_env(&dir, &env)
+    })
+    .await
+    .unwrap();
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let webhook = format!("{base}/telegram/webhook");
     let secret_text = "我叫王小明，南山区海景路5号楼下烧烤店太吵了，电话13987654321";
@@ -672,12 +667,8 @@ async fn the_real_binary_logs_a_rejected_webhook_without_text_phone_token_or_sec
         calls.iter().any(|c| c.is("setWebhook"))
     })
     .await;
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(server.terminate().success());
+    let logs = crate::helpers::server_log(data.path());
     assert!(logs.contains("telegram webhook rejected"), "{logs}");
     for secret in ["13987654321", "王小明", "烧烤店", TOKEN, SECRET] {
         assert!(!logs.contains(secret), "{secret} appears in the logs");

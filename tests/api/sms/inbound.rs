@@ -232,25 +232,15 @@ async fn texts_over_the_per_number_rate_limit_are_kept_flagged_and_not_answered(
 #[test]
 fn sms_webhooks_leave_no_phone_number_or_text_in_the_logs() {
     let data = tempfile::tempdir().unwrap();
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut child = hotline_command(data.path())
-        .env("RUST_LOG", "debug")
-        .env("HOTLINE_TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-        .env("HOTLINE__SMS__PUBLIC_URL", PUBLIC_URL)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .trim_start_matches("hotline listening on ")
-        .to_string();
+    let server = start_server_with_env(
+        data.path(),
+        &[
+            ("RUST_LOG", "debug"),
+            ("HOTLINE_TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+            ("HOTLINE__SMS__PUBLIC_URL", PUBLIC_URL),
+        ],
+    );
+    let base = server.base.clone();
     let client = reqwest::blocking::Client::new();
     let secret_text = "我叫王小明，海景路烧烤店太吵";
     let params = twilio_params("+8613987654321", "SMlog1", secret_text);
@@ -264,12 +254,8 @@ fn sms_webhooks_leave_no_phone_number_or_text_in_the_logs() {
             .unwrap();
         assert_eq!(response.status().as_u16(), expected);
     }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(server.terminate().success());
+    let logs = server_log(data.path());
     assert!(logs.contains("bad or missing signature"), "{logs}");
     for secret in ["13987654321", "王小明", "海景路", AUTH_TOKEN] {
         assert!(!logs.contains(secret), "{secret} appears in the logs");

@@ -1,7 +1,6 @@
 //! The SMS channel end to end: providers' webhooks over real HTTP, the real store on disk, and a
 //! fake provider (a real local server speaking Twilio's API) receiving what we send.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use hotline::app::{Core, Paths};
@@ -17,7 +16,9 @@ use jiff::{Timestamp, ToSpan};
 use serde_json::{Value, json};
 
 use crate::fake_sms::{ACCOUNT_SID, AUTH_TOKEN, FROM, FakeSms};
-use crate::helpers::{TestApp, create_token, hotline_command, repo, spawn_app_in, test_settings};
+use crate::helpers::{
+    TestApp, create_token, repo, server_log, spawn_app_in, start_server_with_env, test_settings,
+};
 
 /// The address Twilio calls: a reverse proxy in front of us, under a path prefix.
 const PUBLIC_URL: &str = "https://12345.example.gov.cn/gateway";
