@@ -488,16 +488,18 @@ impl Application {
                 .run_until_stopped(stopped(self.stopping.subscribe())),
         );
         let stopping = self.stopping.clone();
-        // Client addresses reach the per-IP rate limit.
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
+        // hyper's HTTP/1 with a header-read timeout; client addresses reach the per-IP rate limit.
+        crate::http::serve::serve(
+            self.listener,
+            app,
+            self.settings.http.header_read_timeout(),
+            async move {
                 shutdown.await;
                 // Open event streams end now, so draining does not wait for them.
                 let _ = stopping.send(true);
-            })
-            .await
-            .context("server failed");
+            },
+        )
+        .await;
         tracing::info!("requests drained; stopping background work");
         let _ = self.stopping.send(true);
         let _ = outbox.await;
@@ -512,7 +514,7 @@ impl Application {
         tracing::info!("flushing the store");
         self.store.close().map_err(|e| anyhow::anyhow!("{e}"))?;
         tracing::info!("stopped");
-        served
+        Ok(())
     }
 }
 

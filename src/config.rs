@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 mod callback;
 pub use callback::{CallbackSettings, RateSettings, RatedRound, SatisfactionScale};
+mod http;
+pub use http::HttpSettings;
 
 pub const MAIN_FILE: &str = "hotline.toml";
 const ENV_PREFIX: &str = "HOTLINE__";
@@ -62,6 +64,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// The embedded store: how much memory its page cache may take.
     pub store: StoreSettings,
+    /// The HTTP server's connection limits (header-read timeout).
+    pub http: HttpSettings,
 }
 
 /// The embedded store (sled).
@@ -309,6 +313,7 @@ impl Default for Settings {
             hotspots: crate::governance::HotspotSettings::default(),
             limits: LimitSettings::default(),
             store: StoreSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -402,6 +407,7 @@ impl Settings {
         self.web.validate()?;
         self.telegram.validate()?;
         self.sms.validate()?;
+        self.http.validate()?;
         let k = &self.knowledge;
         if !(0.0..=1.0).contains(&k.answer_threshold) || !(0.0..=1.0).contains(&k.suggest_threshold)
         {

@@ -19,6 +19,7 @@ mod openapi;
 mod operator;
 mod paging;
 mod reports;
+pub mod serve;
 mod sms;
 pub mod tickets_view;
 mod units;

@@ -1,6 +1,8 @@
 //! Every request has a body limit and a timeout, and every response carries security headers:
 //! pages their own policies (framed only by `[web] allowed_origins`, or by nobody), everything
-//! else a policy that loads nothing and may be framed by nobody.
+//! else a policy that loads nothing and may be framed by nobody. A client that is slow to send its
+//! request head (or sends nothing, or idles on a kept-alive connection) is cut off after
+//! `[http] header_read_timeout_secs`; an open event stream is not.
 
 use std::time::Duration;
 
@@ -175,5 +177,160 @@ async fn a_request_whose_body_never_finishes_is_cut_off_with_408() {
         .unwrap();
     let answer = String::from_utf8_lossy(&answer[..n]);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    app.stop().await;
+}
+
+/// Reads until the server closes the connection (end of stream or a reset); everything it sent
+/// first. Panics if the connection is still open after `bound`.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, bound: Duration) -> String {
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + bound;
+    let mut buffer = [0u8; 1024];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => panic!(
+                "the connection is still open after {bound:?}; received {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => return String::from_utf8_lossy(&received).into_owned(),
+            Ok(Ok(n)) => received.extend_from_slice(&buffer[..n]),
+        }
+    }
+}
+
+fn with_header_read_timeout(secs: u64) -> hotline::config::Settings {
+    let mut settings = test_settings();
+    settings.http.header_read_timeout_secs = secs;
+    settings
+}
+
+#[tokio::test]
+async fn a_client_that_sends_half_its_headers_and_stalls_is_disconnected_and_others_are_served() {
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), with_header_read_timeout(1)).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Half a request line, then half a header: the rest never comes.
+    slow.write_all(b"GET /heal").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    slow.write_all(b"thz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+
+    // Meanwhile everybody else is served.
+    let healthy = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthy.status(), 200);
+
+    let answer = read_until_closed(&mut slow, Duration::from_secs(15)).await;
+    assert!(
+        !answer.starts_with("HTTP/1.1 200"),
+        "a request whose headers never finished was answered: {answer}"
+    );
+    // And still after the stalled client was cut off.
+    let session = app.new_session().await;
+    assert!(!session.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_connects_and_sends_nothing_is_dropped() {
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), with_header_read_timeout(1)).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let answer = read_until_closed(&mut silent, Duration::from_secs(15)).await;
+    assert_eq!(
+        answer, "",
+        "nothing is answered to a client that asked nothing"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed_after_the_idle_limit() {
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), with_header_read_timeout(1)).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // The response, on a connection kept alive for the next request.
+        let mut buffer = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .expect("a complete request is answered")
+            .unwrap();
+        let head = String::from_utf8_lossy(&buffer[..n]);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("connection: close"),
+            "{head}"
+        );
+        idle.push(stream);
+    }
+    for stream in &mut idle {
+        let rest = read_until_closed(stream, Duration::from_secs(15)).await;
+        assert_eq!(
+            rest, "",
+            "an idle connection is closed without another answer"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_stream_outlives_the_header_read_timeout_and_still_delivers() {
+    use crate::helpers::{Tokens, unit_act};
+    use futures_util::StreamExt;
+    let data = tempfile::tempdir().unwrap();
+    let tokens = Tokens::create(data.path()).await;
+    let app = spawn_app_in(data, with_header_read_timeout(1)).await;
+    let (session, number) = app
+        .open_ticket("南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678")
+        .await;
+    let events = app
+        .client
+        .get(format!("{}/api/chat/sessions/{session}/events", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    // Well past the header-read timeout, with nothing sent on the stream.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    unit_act(
+        &app.client,
+        &app.base,
+        &tokens.unit,
+        &number,
+        "sign",
+        serde_json::json!({}),
+    )
+    .await;
+    let answer = "已约谈店主，晚上10点后停止营业。";
+    unit_act(
+        &app.client,
+        &app.base,
+        &tokens.unit,
+        &number,
+        "reply",
+        serde_json::json!({ "text": answer }),
+    )
+    .await;
+    let mut stream = events.bytes_stream();
+    let mut received = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !received.contains(answer) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("the reply arrives on the event stream")
+            .expect("the event stream is still open")
+            .unwrap();
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("event: reply"), "{received}");
     app.stop().await;
 }
