@@ -21,6 +21,7 @@
 //! - [`open311`], [`webhooks`], [`integrators`]: interoperability — the Open311 service
 //!   catalog, signed webhooks to units' case systems and integrators' apps, and the integrators
 //!   of the generic channel API.
+//! - [`retry`]: the backoff schedules of deliveries and platform calls.
 
 pub mod app;
 pub mod auth;
@@ -39,6 +40,7 @@ pub mod integrators;
 pub mod kb;
 pub mod open311;
 pub mod rates;
+pub mod retry;
 pub mod store;
 pub mod telemetry;
 pub mod text;

@@ -11,15 +11,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use tokio::sync::{Notify, broadcast};
 
-use crate::clock;
 use crate::domain::{
     Channel, ConversationId, OutboundReply, OutboxMessage, Speaker, TranscriptEntry,
 };
 use crate::engine::locks::StripedLocks;
 use crate::store::{ConversationStore, OutboxStore};
+use crate::{clock, retry};
 
 pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
@@ -110,12 +110,6 @@ impl Deliverer for TranscriptDeliverer {
     }
 }
 
-/// Delay before attempt `attempts + 1`: 5 s doubling, at most an hour.
-pub fn backoff(attempts: u32) -> SignedDuration {
-    let secs = 5u64.saturating_mul(1u64 << attempts.min(10));
-    SignedDuration::from_secs(secs.min(3600) as i64)
-}
-
 pub struct OutboxWorker {
     pub store: Arc<dyn OutboxStore>,
     pub deliverers: HashMap<Channel, Arc<dyn Deliverer>>,
@@ -144,8 +138,8 @@ impl OutboxWorker {
                     delivered += 1;
                 }
                 Err(error) => {
-                    message.attempts += 1;
-                    message.next_attempt_at = now + backoff(message.attempts);
+                    message.next_attempt_at =
+                        retry::DELIVERY.next_attempt(&mut message.attempts, now);
                     tracing::warn!(id = message.id, channel = message.channel.as_str(), attempts = message.attempts, %error, "outbox delivery failed; will retry");
                     message.last_error = Some(error);
                 }

@@ -1,7 +1,8 @@
-//! The webhook worker: sends due deliveries, signed, and retries with the outbox's backoff until
-//! the receiver answers 2xx. Every attempt is logged on the delivery; the queue is on disk, so a
-//! restart carries on where the last run stopped (a delivery cut off mid-flight is sent again
-//! with the same `X-Hotline-Delivery` id, which the receiver uses to drop the repeat).
+//! The webhook worker: sends due deliveries, signed, and retries on `retry::DELIVERY` (the
+//! outbox's schedule) until the receiver answers 2xx. Every attempt is logged on the delivery;
+//! the queue is on disk, so a restart carries on where the last run stopped (a delivery cut off
+//! mid-flight is sent again with the same `X-Hotline-Delivery` id, which the receiver uses to
+//! drop the repeat).
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -15,8 +16,8 @@ use super::Endpoint;
 use super::signature::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 use crate::clock;
 use crate::domain::{WebhookAttempt, WebhookDelivery};
+use crate::retry;
 use crate::store::WebhookStore;
-use crate::tickets::outbox::backoff;
 
 /// How long a receiver may take to answer one delivery.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -70,8 +71,8 @@ impl WebhookWorker {
                 delivery.delivered_at = Some(attempt.at);
                 acknowledged += 1;
             } else {
-                delivery.attempts += 1;
-                delivery.next_attempt_at = clock::now() + backoff(delivery.attempts);
+                delivery.next_attempt_at =
+                    retry::DELIVERY.next_attempt(&mut delivery.attempts, clock::now());
                 tracing::warn!(
                     target_name = %delivery.target,
                     delivery = %delivery.delivery_id,

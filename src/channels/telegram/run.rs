@@ -1,21 +1,17 @@
 //! The Telegram background task: register the webhook at start-up (webhook mode), or fetch
-//! updates with `getUpdates` (polling mode). Both retry with backoff and stop on shutdown.
+//! updates with `getUpdates` (polling mode). Both retry on the schedule of
+//! [`crate::retry::PLATFORM_CALL`] and stop on shutdown.
 
 use std::future::Future;
-use std::time::Duration;
 
 use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
 use teloxide::requests::Requester;
 use teloxide::types::AllowedUpdate;
 
 use super::{Telegram, TelegramMode};
+use crate::retry::PLATFORM_CALL;
 
 const UPDATES: [AllowedUpdate; 2] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery];
-
-/// 1 s doubling, at most a minute.
-fn retry_delay(failures: u32) -> Duration {
-    Duration::from_secs((1u64 << failures.min(6)).min(60))
-}
 
 impl Telegram {
     /// Runs until `stop` resolves.
@@ -50,40 +46,29 @@ impl Telegram {
             })
             .secret_token(secret)
             .allowed_updates(UPDATES);
-        let mut failures = 0;
-        loop {
-            match request.clone().await {
-                Ok(_) => {
-                    tracing::info!(%url, "telegram webhook registered");
-                    return;
-                }
-                Err(e) => {
+        let registered = PLATFORM_CALL
+            .retry_until_stopped(stop, || async {
+                request.clone().await.inspect_err(|e| {
                     tracing::warn!(error = %e, "telegram setWebhook failed; retrying");
-                    failures += 1;
-                }
-            }
-            tokio::select! {
-                _ = &mut *stop => return,
-                _ = tokio::time::sleep(retry_delay(failures)) => {}
-            }
+                })
+            })
+            .await;
+        if registered.is_some() {
+            tracing::info!(%url, "telegram webhook registered");
         }
     }
 
     async fn poll(&self, stop: &mut (impl Future<Output = ()> + Unpin)) {
         // getUpdates is refused while a webhook is set.
-        let mut failures = 0;
-        loop {
-            match self.bot.delete_webhook().await {
-                Ok(_) => break,
-                Err(e) => {
+        let deleted = PLATFORM_CALL
+            .retry_until_stopped(stop, || async {
+                self.bot.delete_webhook().await.inspect_err(|e| {
                     tracing::warn!(error = %e, "telegram deleteWebhook failed; retrying");
-                    failures += 1;
-                }
-            }
-            tokio::select! {
-                _ = &mut *stop => return,
-                _ = tokio::time::sleep(retry_delay(failures)) => {}
-            }
+                })
+            })
+            .await;
+        if deleted.is_none() {
+            return;
         }
         tracing::info!("telegram long polling started");
         let mut offset = None;
@@ -109,11 +94,8 @@ impl Telegram {
                 }
             };
             failures = if failed { failures + 1 } else { 0 };
-            if failed {
-                tokio::select! {
-                    _ = &mut *stop => return,
-                    _ = tokio::time::sleep(retry_delay(failures)) => {}
-                }
+            if failed && !PLATFORM_CALL.wait_unless_stopped(failures, stop).await {
+                return;
             }
         }
     }
