@@ -53,32 +53,66 @@ fn label_width(labels: &[String], size: u32) -> u32 {
     widest + 12
 }
 
-/// Horizontal bars, one row per label, top to bottom in the order given. Later series are drawn
-/// over earlier ones, thinner (e.g. 超期 over 工单量), so a part shows inside its whole.
-pub fn bars(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<String, ChartError> {
+/// What differs between the kinds of chart: canvas, margins, the room for axis labels.
+struct Frame {
+    size: (u32, u32),
+    margin: u32,
+    x_label_area: u32,
+    y_label_area: u32,
+}
+
+/// Draws one chart on a white SVG canvas under `title`: `draw` gets the chart builder with the
+/// frame's margins and label areas, sets its axes and draws the series. Returns the SVG markup.
+fn chart(
+    title: &str,
+    frame: Frame,
+    draw: impl FnOnce(ChartBuilder<'_, '_, SVGBackend<'_>>) -> Result<(), String>,
+) -> Result<String, ChartError> {
     let err = fail(title);
-    let rows = labels.len().max(1);
-    let max = series
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, frame.size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(title, (FONT, 18))
+            .margin(frame.margin)
+            .x_label_area_size(frame.x_label_area)
+            .y_label_area_size(frame.y_label_area);
+        draw(builder).map_err(&err)?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// The largest value of any series, at least 1 (an empty chart still has an axis).
+fn top(series: &[Series<'_>]) -> u64 {
+    series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .max()
         .unwrap_or(0)
-        .max(1);
-    let height = (70 + 26 * rows as u32).max(160);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (720, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(label_width(labels, 13))
+        .max(1)
+}
+
+/// Horizontal bars, one row per label, top to bottom in the order given. Later series are drawn
+/// over earlier ones, thinner (e.g. 超期 over 工单量), so a part shows inside its whole.
+pub fn bars(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<String, ChartError> {
+    let rows = labels.len().max(1);
+    let max = top(series);
+    let frame = Frame {
+        size: (720, (70 + 26 * rows as u32).max(160)),
+        margin: 10,
+        x_label_area: 28,
+        y_label_area: label_width(labels, 13),
+    };
+    chart(title, frame, |mut builder| {
+        let mut chart = builder
             .build_cartesian_2d(
                 0u64..max + max / 10 + 1,
                 (0..rows as i32 - 1).into_segmented(),
             )
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         // Row 0 is drawn at the bottom: label i sits on row rows-1-i.
         let label_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(r) => labels
@@ -94,7 +128,7 @@ pub fn bars(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<Str
             .y_label_formatter(&label_of)
             .label_style((FONT, 13))
             .draw()
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         for (k, s) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let inset = 3 + 4 * k as u32;
@@ -111,41 +145,33 @@ pub fn bars(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<Str
                     bar.set_margin(inset, inset, 0, 0);
                     bar
                 }))
-                .map_err(|e| err(e.to_string()))?
+                .map_err(|e| e.to_string())?
                 .label(s.name)
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
         }
         if series.len() > 1 {
-            legend(&mut chart).map_err(|e| err(e.to_string()))?;
+            legend(&mut chart)?;
         }
-        root.present().map_err(|e| err(e.to_string()))?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Lines over the labels (periods or days), one per series, with a legend.
 pub fn lines(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<String, ChartError> {
-    let err = fail(title);
     let n = labels.len().max(1);
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().copied())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (720, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(48)
+    let max = top(series);
+    let frame = Frame {
+        size: (720, 320),
+        margin: 12,
+        x_label_area: 30,
+        y_label_area: 48,
+    };
+    chart(title, frame, |mut builder| {
+        let mut chart = builder
             .build_cartesian_2d((0..n as i32 - 1).into_segmented(), 0u64..max + max / 8 + 1)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         let label_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -157,7 +183,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<St
             .x_label_formatter(&label_of)
             .label_style((FONT, 12))
             .draw()
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         for (k, s) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let points: Vec<(SegmentValue<i32>, u64)> = s
@@ -168,7 +194,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<St
                 .collect();
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(|e| err(e.to_string()))?
+                .map_err(|e| e.to_string())?
                 .label(s.name)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
@@ -179,12 +205,10 @@ pub fn lines(title: &str, labels: &[String], series: &[Series<'_>]) -> Result<St
                         .into_iter()
                         .map(|p| Circle::new(p, 3, color.filled())),
                 )
-                .map_err(|e| err(e.to_string()))?;
+                .map_err(|e| e.to_string())?;
         }
-        legend(&mut chart).map_err(|e| err(e.to_string()))?;
-        root.present().map_err(|e| err(e.to_string()))?;
-    }
-    Ok(svg)
+        legend(&mut chart)
+    })
 }
 
 fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
