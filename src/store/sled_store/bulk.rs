@@ -4,8 +4,9 @@
 //! article's feedback counts.
 //!
 //! Ticket numbers come from the same counter as [`TicketStore::create`]; a batch moves the counter
-//! past all of its numbers before any of its tickets is written, so a number is never issued twice,
-//! even after a crash halfway (at worst some numbers are skipped).
+//! past each chunk's numbers in the transaction that writes the chunk's tickets and their
+//! indexes, so a number is never issued twice and the counts always add up, even after a crash
+//! halfway (the chunks written are kept, the rest are not).
 
 use std::sync::Arc;
 
@@ -17,6 +18,9 @@ const CLUSTERS: &str = "clusters";
 /// Ticket number → the id of the cluster it belongs to.
 const TICKET_CLUSTERS: &str = "ticket_clusters";
 const FEEDBACK: &str = "kb_feedback";
+/// Tickets written (with their indexes) per transaction by [`SledStore::create_batch`]: what a
+/// transaction holds in memory stays small whatever the batch.
+const TICKETS_PER_TRANSACTION: usize = 1_000;
 
 /// How a batch's tickets get their history: called once per ticket, with its issued number.
 pub type Develop = Arc<dyn Fn(Ticket) -> Ticket + Send + Sync>;
@@ -59,28 +63,51 @@ fn raw(item: Result<(sled::IVec, sled::IVec), sled::Error>) -> Result<RawTicket,
 impl SledStore {
     /// Opens each ticket with the next numbers, lets `develop` give it its history, and stores
     /// them all durably with one flush. Returns the numbers, in the order of `tickets`.
+    ///
+    /// Each chunk of [`TICKETS_PER_TRANSACTION`] is one transaction: the counter moved past its
+    /// numbers, its tickets, and their indexes and counts (status, unit lists, operator queue,
+    /// deadlines), exactly as [`TicketStore::create`](crate::store::TicketStore::create) keeps
+    /// them, so the counts are right at once, with no re-index at the next open.
     pub fn create_batch(
         &self,
         tickets: Vec<NewTicket>,
         develop: Develop,
     ) -> StoreFuture<'_, Vec<TicketNumber>> {
         self.write(move |trees| {
-            let first = next_sequence(trees)?;
-            let count = tickets.len() as u64;
-            trees
-                .meta
-                .insert(NEXT_TICKET_SEQUENCE, &(first + count).to_be_bytes())
-                .map_err(io_error)?;
-            let mut batch = sled::Batch::default();
+            use sled::Transactional;
+            let mut next = next_sequence(trees)?;
             let mut numbers = Vec::with_capacity(tickets.len());
-            for (offset, details) in tickets.into_iter().enumerate() {
-                let number = TicketNumber::from_sequence(first + offset as u64);
-                let ticket = develop(Ticket::open(number, details));
-                debug_assert_eq!(ticket.number, number, "develop must keep the number");
-                batch.insert(&ticket_key(number), encode(&ticket)?);
-                numbers.push(number);
+            let mut tickets = tickets.into_iter();
+            loop {
+                let mut chunk = Vec::with_capacity(TICKETS_PER_TRANSACTION);
+                for details in tickets.by_ref().take(TICKETS_PER_TRANSACTION) {
+                    let number = TicketNumber::from_sequence(next + chunk.len() as u64);
+                    let ticket = develop(Ticket::open(number, details));
+                    debug_assert_eq!(ticket.number, number, "develop must keep the number");
+                    let bytes = encode(&ticket)?;
+                    chunk.push((ticket, bytes));
+                }
+                if chunk.is_empty() {
+                    break;
+                }
+                next += chunk.len() as u64;
+                (
+                    &trees.tickets,
+                    &trees.meta,
+                    &trees.ticket_index,
+                    &trees.deadlines,
+                )
+                    .transaction(|(stored, meta, ticket_index, deadlines)| {
+                        meta.insert(NEXT_TICKET_SEQUENCE, &next.to_be_bytes())?;
+                        for (ticket, bytes) in &chunk {
+                            stored.insert(&ticket_key(ticket.number), bytes.clone())?;
+                            super::index::index_ticket(ticket_index, deadlines, meta, ticket)?;
+                        }
+                        Ok(())
+                    })
+                    .map_err(super::abort_error)?;
+                numbers.extend(chunk.iter().map(|(ticket, _)| ticket.number));
             }
-            trees.tickets.apply_batch(batch).map_err(io_error)?;
             Ok(numbers)
         })
     }

@@ -367,4 +367,59 @@ mod lists {
         let rebuilt = SledStore::open(dir.path()).unwrap();
         check(&rebuilt, &units);
     }
+
+    #[tokio::test]
+    async fn a_bulk_load_keeps_every_count_and_list_without_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let units = [unit("nanshan-chengguan"), unit("city-water")];
+        let first = store.create(new_ticket()).await.unwrap();
+        // More than one transaction's worth, in every shape: waiting, dispatched with a deadline
+        // (some with a co-handler), closed.
+        let lead = units.clone();
+        let develop: super::super::bulk::Develop = std::sync::Arc::new(move |ticket: Ticket| {
+            let n = ticket.number.value() / 10;
+            match n % 4 {
+                0 => ticket,
+                1 | 2 => {
+                    let mut t = running(ticket, TicketStatus::Dispatched, at((n % 50) as i64));
+                    t.handling.lead = Some(lead[(n % 2) as usize].clone());
+                    if n % 4 == 2 {
+                        t.handling.co_handlers = vec![lead[((n + 1) % 2) as usize].clone()];
+                    }
+                    t
+                }
+                _ => {
+                    let mut t = ticket;
+                    t.status = TicketStatus::Closed;
+                    t.handling.lead = Some(lead[0].clone());
+                    t
+                }
+            }
+        });
+        let numbers = store
+            .create_batch(vec![new_ticket(); 2_345], develop)
+            .await
+            .unwrap();
+        assert_eq!(numbers.len(), 2_345);
+        assert_eq!(numbers[0].value() / 10, first.number.value() / 10 + 1);
+
+        // Right now, from the indexes: what a full scan gives.
+        let all = store.scan(&mut |_| true).unwrap();
+        assert_eq!(all.len(), 2_346);
+        for (status, counted) in store.status_counts().unwrap() {
+            let scanned = all.iter().filter(|t| t.status == status).count() as u64;
+            assert_eq!(counted, scanned, "{status:?}");
+        }
+        check(&store, &units);
+        let running = all.iter().filter_map(DeadlineEntry::of).count();
+        assert!(running > 1_000, "{running}");
+        assert_eq!(deadlines(&store).len(), running);
+        assert!(store.trees.indexes_current().unwrap(), "no re-index needed");
+
+        // The counter moved past the batch: the next ticket follows it.
+        let next = store.create(new_ticket()).await.unwrap();
+        assert_eq!(next.number.value() / 10, numbers[2_344].value() / 10 + 1);
+        check(&store, &units);
+    }
 }
