@@ -6,7 +6,7 @@ use hotline::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    channel_message, create_token, reply_text, spawn_app_with_config, test_settings, unit_act,
+    call, channel_message, create_token, reply_text, spawn_app_with_config, test_settings, unit_act,
 };
 use crate::receiver::{Receiver, config_dir, start_with};
 
@@ -70,44 +70,26 @@ async fn the_generic_api_opens_a_ticket_and_the_units_reply_reaches_the_integrat
     assert!(text.contains("已责令烧烤店22点后停止营业"), "{text}");
     assert!(arrivals[0].delivery.starts_with("outbox-"));
 
-    let pulled: Value = client
-        .get(format!("{base}/api/channel/v1/users/u-1/messages?after=0"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pulled_url = format!("{base}/api/channel/v1/users/u-1/messages?after=0");
+    let (_, pulled) = call(&client, pulled_url, &key, None).await;
     let messages = pulled["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1, "{pulled}");
     assert_eq!(messages[0]["id"], pushed["message"]["id"]);
     let after = messages[0]["id"].as_u64().unwrap();
-    let none: Value = client
-        .get(format!(
-            "{base}/api/channel/v1/users/u-1/messages?after={after}"
-        ))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none_url = format!("{base}/api/channel/v1/users/u-1/messages?after={after}");
+    let (_, none) = call(&client, none_url, &key, None).await;
     assert!(none["messages"].as_array().unwrap().is_empty());
 
     // The receiver's answer is recorded just after it is sent: wait for the log to catch up.
     let mut log = Value::Null;
     for _ in 0..50 {
-        log = client
-            .get(format!("{base}/api/channel/v1/webhooks"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        (_, log) = call(
+            &client,
+            format!("{base}/api/channel/v1/webhooks"),
+            &key,
+            None,
+        )
+        .await;
         if log["deliveries"][0]["state"] == "delivered" {
             break;
         }

@@ -311,6 +311,13 @@ pub async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// `GET` without a token (a public endpoint): (status, JSON body or null).
+pub async fn get_json(client: &reqwest::Client, url: String) -> (u16, Value) {
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// The unit takes `action` (`sign`, `reply`, `close` …) on ticket `number` of the server at
 /// `base`; anything but 200 fails the test.
 pub async fn unit_act(

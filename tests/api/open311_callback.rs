@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::helpers::{
-    TestApp, Tokens, channel_message, create_token, handle_and_close, operator_ticket, reply_text,
-    spawn_app_in, surveyed_now, test_settings,
+    TestApp, Tokens, channel_message, create_token, get_json, handle_and_close, operator_ticket,
+    reply_text, spawn_app_in, surveyed_now, test_settings,
 };
 use crate::receiver::{Receiver, config_dir, start_with};
 use crate::sms::{CITIZEN, joined, sms_settings, text};
@@ -46,14 +46,13 @@ async fn post_request(app: &TestApp, form: &[(&str, &str)]) -> String {
 }
 
 async fn read_back(app: &TestApp, id: &str) -> Value {
-    let response = app
-        .client
-        .get(format!("{}/open311/v2/requests/{id}.json", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let read: Value = response.json().await.unwrap();
+    read_request(&app.client, &app.base, id).await
+}
+
+/// The request as GeoReport gives it back (public: no key).
+async fn read_request(client: &reqwest::Client, base: &str, id: &str) -> Value {
+    let (status, read) = get_json(client, format!("{base}/open311/v2/requests/{id}.json")).await;
+    assert_eq!(status, 200);
     read[0].clone()
 }
 
@@ -355,15 +354,8 @@ async fn an_integrator_that_relays_messages_gets_the_survey_for_its_user_and_ans
 
     let ticket = operator_ticket(&client, &base, &tokens.admin, &id).await;
     assert_eq!(ticket["callback"]["final"], "已解决 · 基本满意", "{ticket}");
-    let read: Value = client
-        .get(format!("{base}/open311/v2/requests/{id}.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(read[0]["status"], "closed", "{read}");
+    let read = read_request(&client, &base, &id).await;
+    assert_eq!(read["status"], "closed", "{read}");
     assert!(server.terminate().success());
     receiver.stop().await;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hotline::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::{chat_ticket, create_token, say_at};
+use crate::helpers::{call, chat_ticket, create_token, say_at, unit_act};
 use crate::receiver::{Receiver, config_dir, start_with};
 
 const SECRET: &str = "unit-webhook-secret";
@@ -52,15 +52,9 @@ async fn open311(
 }
 
 async fn unit_log(client: &reqwest::Client, base: &str, unit: &str) -> Value {
-    client
-        .get(format!("{base}/api/units/webhooks"))
-        .bearer_auth(unit)
-        .send()
+    call(client, format!("{base}/api/units/webhooks"), unit, None)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .1
 }
 
 #[tokio::test]
@@ -86,13 +80,15 @@ async fn unit_webhooks_are_signed_mask_the_citizen_and_a_replay_is_refused() {
     assert!(!String::from_utf8_lossy(&dispatched.body).contains("13812345678"));
     assert!(body["deadline_at"].as_str().is_some());
 
-    let signed = client
-        .post(format!("{base}/api/units/tickets/{number}/sign"))
-        .bearer_auth(&unit)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 200);
+    unit_act(
+        &client,
+        &base,
+        &unit,
+        &number,
+        "sign",
+        serde_json::json!({}),
+    )
+    .await;
     let arrivals = receiver.wait_for(2, 15).await;
     assert_eq!(arrivals[1].event, "ticket.sign");
     assert_eq!(arrivals[1].json()["ticket"]["status"], "signed");
@@ -312,14 +308,7 @@ async fn the_citizens_later_steps_on_a_ticket_reach_its_units_webhook_signed() {
         ("reply", serde_json::json!({ "text": "已约谈店主" })),
         ("close", serde_json::json!({ "text": "已整改" })),
     ] {
-        let response = client
-            .post(format!("{base}/api/units/tickets/{number}/{step}"))
-            .bearer_auth(&unit)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{step}");
+        unit_act(&client, &base, &unit, &number, step, body).await;
     }
     // sign, reply, close, then the survey sent by the callback worker.
     let sent = arrival(&receiver, 6, "ticket.survey_sent").await;
