@@ -5,7 +5,8 @@
 //!
 //! A ticket arriving tests its place's window, and an alert needs:
 //! - a surge against the place's own history: its tickets per day over `baseline_days`, scaled to
-//!   the window and to the hour of the day on that kind of day (workday or weekend), learned
+//!   the window and to the hour of the day on that kind of day (working day or day off, by the
+//!   holiday calendar with its 调休 make-up days), learned
 //!   from all tickets, give λ; the other tickets in the window are Poisson(λ);
 //! - and, while the rest of the city reports the matter beyond its own history (a season such
 //!   as 供暖 in November or 停电 in summer, a holiday, a city-wide event), a surge against the
@@ -25,12 +26,14 @@
 //! the number of (matter, place) pairs.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::facts::TicketFacts;
 use super::matter::OTHER;
+use crate::calendar::WorkCalendar;
 use crate::domain::{Cluster, TicketNumber};
 
 /// `[hotspots]` in config/hotline.toml.
@@ -60,6 +63,11 @@ pub struct HotspotSettings {
     pub city_shift_p_value: f64,
     /// How often the server looks for new tickets.
     pub poll_seconds: u64,
+    /// The city's working days (config/holidays.toml, with 调休 make-up days), which split the
+    /// hourly rhythm into working days and days off. Not a key of `[hotspots]`:
+    /// [`Analysis::load`](super::Analysis::load) sets it; left alone, Monday to Friday.
+    #[serde(skip)]
+    pub calendar: Arc<WorkCalendar>,
 }
 
 impl Default for HotspotSettings {
@@ -74,6 +82,7 @@ impl Default for HotspotSettings {
             false_alerts_per_week: 0.05,
             city_shift_p_value: 1e-3,
             poll_seconds: 5,
+            calendar: Arc::default(),
         }
     }
 }
@@ -157,9 +166,10 @@ struct KeyState {
     open: Option<String>,
 }
 
-/// Tickets per hour of the day on workdays and on weekends, all places together: the rhythm
-/// that scales a baseline to the hour (office hours are busier than nights everywhere, and
-/// weekdays busier than weekends).
+/// Tickets per hour of the day on working days and on days off (weekends and holidays, by the
+/// holiday calendar with its 调休 days), all places together: the rhythm that scales a baseline
+/// to the hour (office hours are busier than nights everywhere, and working days busier than
+/// days off).
 #[derive(Default)]
 struct Rhythm {
     tickets: [[u64; 24]; 2],
@@ -225,6 +235,12 @@ impl Detector {
         &self.settings
     }
 
+    /// The rhythm's kind of day: 0 a working day (a 调休 Saturday too), 1 a day off (a weekend
+    /// or a public holiday, on whatever weekday it falls).
+    fn day_kind(&self, date: jiff::civil::Date) -> usize {
+        usize::from(!self.settings.calendar.is_working_day(date))
+    }
+
     /// Feeds one ticket (tickets should arrive in time order).
     pub fn ingest(&mut self, facts: &TicketFacts) -> Outcome {
         let Some(key) = HotspotKey::of(facts) else {
@@ -238,7 +254,7 @@ impl Detector {
         // Full days of history within the span (at least one, so a first day has a rate).
         let days = (day - first_day.max(day - span)).max(1);
         let zoned = at.to_zoned(crate::clock::city_tz());
-        let kind = usize::from(zoned.weekday().to_monday_one_offset() >= 6);
+        let kind = self.day_kind(zoned.date());
         let hour = zoned.hour() as usize % 24;
         self.places
             .insert((key.district.clone(), key.street.clone()));

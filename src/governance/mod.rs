@@ -66,7 +66,10 @@ impl Analysis {
         Ok(Analysis {
             topics: Topics::load(config_dir)?,
             units: Units::load(config_dir)?,
-            hotspots: settings.hotspots.clone(),
+            hotspots: HotspotSettings {
+                calendar: std::sync::Arc::new(crate::calendar::WorkCalendar::load(config_dir)?),
+                ..settings.hotspots.clone()
+            },
             city: settings.city.name.clone(),
             terms: KeyTerms::default(),
             rates: settings.rates.clone(),

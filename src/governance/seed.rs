@@ -159,13 +159,17 @@ fn midnight(date: Date) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// How many tickets each day gets: weekdays busier, rounded so they add up to `total`.
-fn per_day(days: &[Date], total: usize) -> Vec<usize> {
+/// How many tickets each day gets: working days busier than days off (weekends and holidays,
+/// by the holiday calendar with its 调休 days), rounded so they add up to `total`.
+fn per_day(days: &[Date], total: usize, calendar: &WorkCalendar) -> Vec<usize> {
     let weights: Vec<f64> = days
         .iter()
-        .map(|d| match d.weekday().to_monday_one_offset() {
-            6 | 7 => 0.7,
-            _ => 1.0,
+        .map(|d| {
+            if calendar.is_working_day(*d) {
+                1.0
+            } else {
+                0.7
+            }
         })
         .collect();
     let sum: f64 = weights.iter().sum();
@@ -470,4 +474,26 @@ fn feedback(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    #[test]
+    fn holidays_get_a_day_off_s_share_and_make_up_workdays_a_working_day_s() {
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let calendar = WorkCalendar::load(&config).unwrap();
+        let days = [
+            date(2026, 10, 1),  // 国庆节, a Thursday
+            date(2026, 10, 10), // its 调休 Saturday
+            date(2026, 10, 12), // an ordinary Monday
+            date(2026, 10, 17), // an ordinary Saturday
+        ];
+        let counts = per_day(&days, 370, &calendar);
+        assert_eq!(counts.iter().sum::<usize>(), 370);
+        assert_eq!(counts, [76, 109, 109, 76]);
+    }
 }

@@ -176,3 +176,28 @@ fn tickets_without_a_matter_or_a_street_never_surge() {
         assert_eq!(d.ingest(&facts(i, at, OTHER, "桃源街道")), Outcome::Quiet);
     }
 }
+
+#[test]
+fn the_rhythm_splits_days_by_the_holiday_calendar_with_its_make_up_workdays() {
+    use jiff::civil::date;
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let settings = crate::config::Settings::load(&config, std::iter::empty()).unwrap();
+    let analysis = crate::governance::Analysis::load(&settings, &config).unwrap();
+    let d = Detector::new(analysis.hotspots.clone());
+    assert_eq!(
+        d.day_kind(date(2026, 10, 1)),
+        1,
+        "国庆节 on a Thursday is a day off"
+    );
+    assert_eq!(
+        d.day_kind(date(2026, 10, 10)),
+        0,
+        "the 调休 Saturday is worked"
+    );
+    assert_eq!(d.day_kind(date(2026, 10, 17)), 1, "an ordinary Saturday");
+    assert_eq!(d.day_kind(date(2026, 10, 12)), 0, "an ordinary Monday");
+    // Without the calendar (settings alone): Monday to Friday.
+    let plain = Detector::new(settings.hotspots);
+    assert_eq!(plain.day_kind(date(2026, 10, 1)), 0);
+    assert_eq!(plain.day_kind(date(2026, 10, 10)), 1);
+}

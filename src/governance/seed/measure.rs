@@ -46,8 +46,13 @@ pub fn measure(
     settings: HotspotSettings,
     warm_up_days: u32,
 ) -> Measurement {
+    // The stream's rhythm follows the world's holiday calendar; so does the detector's.
+    let calendar = Arc::new(world.calendar.clone());
     let mut stream = Stream::new(world, options);
-    let mut detector = Detector::new(settings);
+    let mut detector = Detector::new(HotspotSettings {
+        calendar,
+        ..settings
+    });
     let mut surge_of: BTreeMap<TicketNumber, usize> = BTreeMap::new();
     let mut found = vec![false; options.surges];
     let mut m = Measurement::default();

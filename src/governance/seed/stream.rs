@@ -35,7 +35,7 @@ impl Stream {
             .rev()
             .filter_map(|back| options.until.checked_sub(back.days()).ok())
             .collect();
-        let counts = per_day(&days, options.tickets);
+        let counts = per_day(&days, options.tickets, &world.calendar);
         // Surges on days spread over the last two thirds of the span.
         let surge_days: Vec<usize> = (0..options.surges.min(days.len()))
             .map(|i| {
