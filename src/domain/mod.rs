@@ -6,6 +6,7 @@
 mod callback;
 mod cluster;
 mod conversation;
+pub mod digest;
 mod handling;
 pub mod lifecycle;
 mod message;
@@ -19,6 +20,7 @@ pub use callback::{
     Callback, CallbackRound, PendingSurvey, Satisfaction, SurveyChat, SurveyOutcome, SurveyStep,
 };
 pub use cluster::Cluster;
+pub use digest::TicketDigest;
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
 pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
 pub use lifecycle::{

@@ -9,7 +9,9 @@
 //!     list shows (deadline, then arrival; no deadline last), so a page of a unit's list reads
 //!     only that page;
 //!   - `Q` order number: the operator queue (waiting for dispatch, returned, escalated, or with an
-//!     extension to decide), in the same order.
+//!     extension to decide), in the same order;
+//!   - `D` ticket number: the ticket's [`TicketDigest`], what reports, the rates and the hotspot
+//!     detector read over a period instead of whole tickets (a tenth of their size).
 //! - `idx_deadlines`: (deadline, number) → which warnings went out for that deadline, for every
 //!   ticket a unit is working on. The deadline scheduler and the overdue count read a prefix of it
 //!   instead of every ticket.
@@ -22,7 +24,7 @@
 use jiff::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::domain::{OutboxMessage, Ticket, TicketNumber, TicketStatus};
+use crate::domain::{OutboxMessage, Ticket, TicketDigest, TicketNumber, TicketStatus};
 use crate::store::{DeadlineEntry, StoreError};
 
 pub(super) const TICKET_INDEX: &str = "ticket_index";
@@ -30,13 +32,15 @@ pub(super) const DEADLINES: &str = "idx_deadlines";
 pub(super) const OUTBOX_DUE: &str = "idx_outbox_due";
 /// Bumped when the layout of an index changes: a store with another version is re-indexed.
 pub(super) const INDEX_VERSION_KEY: &[u8] = b"index_version";
-pub(super) const INDEX_VERSION: u64 = 2;
+pub(super) const INDEX_VERSION: u64 = 3;
 pub(super) const OUTBOX_PENDING: &[u8] = b"outbox_pending";
 
 /// First byte of the per-unit list keys in `ticket_index`.
 const UNIT_LIST: u8 = b'U';
 /// First byte of the operator-queue keys in `ticket_index`.
 const QUEUE_LIST: u8 = b'Q';
+/// First byte of the digest keys in `ticket_index`.
+const DIGEST: u8 = b'D';
 /// Counter key in `meta`: tickets in the operator queue.
 pub(super) const QUEUE_COUNT: &[u8] = b"queue_count";
 
@@ -168,16 +172,7 @@ impl Entry {
 /// then its arrival, then its number. Overdue tickets have the earliest deadlines, so this is
 /// "overdue first, then the nearest deadline, then the oldest".
 fn list_order(ticket: &Ticket) -> [u8; 24] {
-    let mut key = [0u8; 24];
-    let deadline = ticket
-        .handling
-        .deadline
-        .map(timestamp_key)
-        .unwrap_or([0xFF; 8]);
-    key[..8].copy_from_slice(&deadline);
-    key[8..16].copy_from_slice(&timestamp_key(ticket.details.created_at));
-    key[16..].copy_from_slice(&ticket.number.value().to_be_bytes());
-    key
+    *crate::store::ListCursor::of(ticket).bytes()
 }
 
 /// The operator queue: waiting for dispatch, objections to review, escalations to coordinate,
@@ -208,6 +203,16 @@ pub(super) fn queue_prefix() -> [u8; 1] {
     [QUEUE_LIST]
 }
 
+/// The first key after every key that starts with `prefix` (its last byte plus one; the list
+/// prefixes end in a byte below 0xFF).
+pub(super) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    end
+}
+
 fn queue_key(order: &[u8; 24]) -> [u8; 25] {
     let mut key = [0u8; 25];
     key[0] = QUEUE_LIST;
@@ -218,6 +223,26 @@ fn queue_key(order: &[u8; 24]) -> [u8; 25] {
 /// The counter in `meta` of the tickets in `unit`'s list.
 pub(super) fn unit_counter_key(unit: &str) -> Vec<u8> {
     format!("unit_tickets:{unit}").into_bytes()
+}
+
+/// The key of a ticket's digest: `D` and the ticket's key, so digests lie in number order.
+pub(super) fn digest_key(number: TicketNumber) -> [u8; 9] {
+    let mut key = [DIGEST; 9];
+    key[1..].copy_from_slice(&number.value().to_be_bytes());
+    key
+}
+
+/// The first key after every digest key.
+pub(super) fn digest_end() -> [u8; 1] {
+    [DIGEST + 1]
+}
+
+/// The ticket number of a digest key.
+pub(super) fn number_of_digest_key(key: &[u8]) -> Option<TicketNumber> {
+    if key.len() != 9 || key[0] != DIGEST {
+        return None;
+    }
+    TicketNumber::from_value(u64::from_be_bytes(key[1..].try_into().ok()?))
 }
 
 /// The ticket number at the end of a list key.
@@ -263,6 +288,10 @@ pub(super) fn index_ticket(
     let entry = Entry::of(ticket, next.map(|(key, _)| key));
     index_lists(ticket_index, meta, previous.as_ref(), &entry)?;
     ticket_index.insert(&number, entry.encode())?;
+    ticket_index.insert(
+        &digest_key(ticket.number)[..],
+        TicketDigest::of(ticket).encode(),
+    )?;
     Ok(())
 }
 
