@@ -1,6 +1,6 @@
 //! Reading the analysis side's data over a period without whole tickets: the digests kept beside
-//! the tickets (`D` keys of `ticket_index`, see `index.rs`), in number order, and the intake
-//! records from a moment on.
+//! the tickets (in each ticket's entry of `ticket_index`, see `index.rs`), in number order, and
+//! the intake records from a moment on.
 //!
 //! Ticket numbers and record ids are both issued in arrival order, so a period is a key range:
 //! readers find its start by binary search ([`crate::governance::first_ticket_since`],
@@ -15,17 +15,25 @@ use crate::store::StoreError;
 /// One stored digest, undecoded: its ticket's number and bytes.
 pub struct RawDigest {
     pub number: TicketNumber,
-    bytes: sled::IVec,
+    /// The whole index entry; the digest is a slice of it.
+    entry: sled::IVec,
 }
 
 impl RawDigest {
+    fn bytes(&self) -> Result<&[u8], StoreError> {
+        index::digest_in_entry(&self.entry).ok_or_else(|| StoreError::Corrupt {
+            tree: index::TICKET_INDEX,
+            message: format!("ticket {} has no digest in its index entry", self.number),
+        })
+    }
+
     pub fn decode(&self) -> Result<TicketDigest, StoreError> {
-        TicketDigest::decode(&self.bytes).map_err(|e| corrupt(self.number, e))
+        TicketDigest::decode(self.bytes()?).map_err(|e| corrupt(self.number, e))
     }
 
     /// When the ticket arrived (the rest is not decoded).
     pub fn created_at(&self) -> Result<Timestamp, StoreError> {
-        TicketDigest::created_at_of(&self.bytes).map_err(|e| corrupt(self.number, e))
+        TicketDigest::created_at_of(self.bytes()?).map_err(|e| corrupt(self.number, e))
     }
 }
 
@@ -42,18 +50,18 @@ impl SledStore {
         &self,
         from: TicketNumber,
     ) -> impl Iterator<Item = Result<RawDigest, StoreError>> + 'static {
-        let start = index::digest_key(from);
+        let start = index::entry_key(from);
         self.trees
             .ticket_index
-            .range(&start[..]..&index::digest_end()[..])
+            .range(&start[..]..&index::ENTRIES_END[..])
             .map(|item| {
-                let (key, bytes) = item.map_err(io_error)?;
+                let (key, entry) = item.map_err(io_error)?;
                 let number =
-                    index::number_of_digest_key(&key).ok_or_else(|| StoreError::Corrupt {
+                    index::number_of_entry_key(&key).ok_or_else(|| StoreError::Corrupt {
                         tree: index::TICKET_INDEX,
-                        message: "malformed digest key".into(),
+                        message: "malformed ticket entry key".into(),
                     })?;
-                Ok(RawDigest { number, bytes })
+                Ok(RawDigest { number, entry })
             })
     }
 

@@ -2,16 +2,17 @@
 //! describe, so a crash leaves both or neither.
 //!
 //! - `ticket_index`: ticket number → its status, its key in `idx_deadlines`, its place in the
-//!   lists below and the units it was listed under (what the next write must undo). The same tree
+//!   lists below, the units it was listed under (what the next write must undo) and its
+//!   [`TicketDigest`], what reports, the rates and the hotspot detector read over a period
+//!   instead of whole tickets (a tenth of their size; kept in this entry rather than under keys
+//!   of its own, so it adds no sled pages, whose count is what sled holds in memory). The same tree
 //!   holds two more keyspaces, told apart by their first byte (ticket-number keys are 8 bytes
 //!   starting with 0x00):
 //!   - `U` unit `\0` order number: every ticket a unit leads or co-handles, in the order the unit
 //!     list shows (deadline, then arrival; no deadline last), so a page of a unit's list reads
 //!     only that page;
 //!   - `Q` order number: the operator queue (waiting for dispatch, returned, escalated, or with an
-//!     extension to decide), in the same order;
-//!   - `D` ticket number: the ticket's [`TicketDigest`], what reports, the rates and the hotspot
-//!     detector read over a period instead of whole tickets (a tenth of their size).
+//!     extension to decide), in the same order.
 //! - `idx_deadlines`: (deadline, number) → which warnings went out for that deadline, for every
 //!   ticket a unit is working on. The deadline scheduler and the overdue count read a prefix of it
 //!   instead of every ticket.
@@ -39,8 +40,6 @@ pub(super) const OUTBOX_PENDING: &[u8] = b"outbox_pending";
 const UNIT_LIST: u8 = b'U';
 /// First byte of the operator-queue keys in `ticket_index`.
 const QUEUE_LIST: u8 = b'Q';
-/// First byte of the digest keys in `ticket_index`.
-const DIGEST: u8 = b'D';
 /// Counter key in `meta`: tickets in the operator queue.
 pub(super) const QUEUE_COUNT: &[u8] = b"queue_count";
 
@@ -92,10 +91,13 @@ struct Entry {
     order: [u8; 24],
     queued: bool,
     units: Vec<String>,
+    /// The encoded [`TicketDigest`] (always written; `None` only when decoding skips it).
+    digest: Option<Vec<u8>>,
 }
 
 const HAS_DEADLINE: u8 = 1;
 const QUEUED: u8 = 2;
+const HAS_DIGEST: u8 = 4;
 
 impl Entry {
     fn of(ticket: &Ticket, deadline_key: Option<[u8; 16]>) -> Entry {
@@ -112,6 +114,7 @@ impl Entry {
             order: list_order(ticket),
             queued: in_queue(ticket),
             units,
+            digest: Some(TicketDigest::of(ticket).encode()),
         }
     }
 
@@ -124,12 +127,18 @@ impl Entry {
             HAS_DEADLINE
         } else {
             0
-        } | if self.queued { QUEUED } else { 0 };
+        } | if self.queued { QUEUED } else { 0 }
+            | if self.digest.is_some() { HAS_DIGEST } else { 0 };
         let mut bytes = vec![position, flags];
         if let Some(key) = self.deadline_key {
             bytes.extend_from_slice(&key);
         }
         bytes.extend_from_slice(&self.order);
+        if let Some(digest) = &self.digest {
+            let len = u32::try_from(digest.len()).unwrap_or(u32::MAX);
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend_from_slice(&digest[..len as usize]);
+        }
         for unit in &self.units {
             let len = u16::try_from(unit.len()).unwrap_or(u16::MAX);
             bytes.extend_from_slice(&len.to_be_bytes());
@@ -151,6 +160,11 @@ impl Entry {
         };
         let order = rest.get(..24)?.try_into().ok()?;
         rest = &rest[24..];
+        if flags & HAS_DIGEST != 0 {
+            // Skipped: an index update needs only where the ticket was listed.
+            let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            rest = rest.get(4 + len..)?;
+        }
         let mut units = Vec::new();
         while !rest.is_empty() {
             let len = usize::from(u16::from_be_bytes(rest.get(..2)?.try_into().ok()?));
@@ -164,6 +178,7 @@ impl Entry {
             order,
             queued: flags & QUEUED != 0,
             units,
+            digest: None,
         })
     }
 }
@@ -225,24 +240,29 @@ pub(super) fn unit_counter_key(unit: &str) -> Vec<u8> {
     format!("unit_tickets:{unit}").into_bytes()
 }
 
-/// The key of a ticket's digest: `D` and the ticket's key, so digests lie in number order.
-pub(super) fn digest_key(number: TicketNumber) -> [u8; 9] {
-    let mut key = [DIGEST; 9];
-    key[1..].copy_from_slice(&number.value().to_be_bytes());
-    key
+/// The key of a ticket's entry (its number, big-endian: entries lie in number order, before
+/// every list key).
+pub(super) fn entry_key(number: TicketNumber) -> [u8; 8] {
+    number.value().to_be_bytes()
 }
 
-/// The first key after every digest key.
-pub(super) fn digest_end() -> [u8; 1] {
-    [DIGEST + 1]
+/// The first key after every entry key (entry keys start with 0x00: numbers are below 2^56).
+pub(super) const ENTRIES_END: [u8; 1] = [1];
+
+/// The ticket number of an entry key.
+pub(super) fn number_of_entry_key(key: &[u8]) -> Option<TicketNumber> {
+    TicketNumber::from_value(u64::from_be_bytes(key.try_into().ok()?))
 }
 
-/// The ticket number of a digest key.
-pub(super) fn number_of_digest_key(key: &[u8]) -> Option<TicketNumber> {
-    if key.len() != 9 || key[0] != DIGEST {
+/// The encoded [`TicketDigest`] inside an entry's bytes, if it has one.
+pub(super) fn digest_in_entry(bytes: &[u8]) -> Option<&[u8]> {
+    let flags = *bytes.get(1)?;
+    if flags & HAS_DIGEST == 0 {
         return None;
     }
-    TicketNumber::from_value(u64::from_be_bytes(key[1..].try_into().ok()?))
+    let at = 2 + if flags & HAS_DEADLINE != 0 { 16 } else { 0 } + 24;
+    let len = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+    bytes.get(at + 4..at + 4 + len)
 }
 
 /// The ticket number at the end of a list key.
@@ -288,10 +308,6 @@ pub(super) fn index_ticket(
     let entry = Entry::of(ticket, next.map(|(key, _)| key));
     index_lists(ticket_index, meta, previous.as_ref(), &entry)?;
     ticket_index.insert(&number, entry.encode())?;
-    ticket_index.insert(
-        &digest_key(ticket.number)[..],
-        TicketDigest::of(ticket).encode(),
-    )?;
     Ok(())
 }
 
