@@ -316,7 +316,10 @@ fn main() {
         pages += 1;
     }
     report.step(
-        &format!("unit list, first page + {} pages by cursor", pages.max(1) - 1),
+        &format!(
+            "unit list, first page + {} pages by cursor",
+            pages.max(1) - 1
+        ),
         started,
     );
 

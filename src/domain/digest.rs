@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 
 use super::lifecycle::TicketAction;
+use super::place::street_of;
 use super::{Category, Channel, Satisfaction, SurveyOutcome, Ticket, TicketNumber, TicketStatus};
 
 /// One ticket as analysis sees it. [`TicketDigest::of`] is the only way one is made from a
@@ -24,7 +25,8 @@ pub struct TicketDigest {
     pub category: Category,
     pub status: TicketStatus,
     pub district: Option<String>,
-    pub address: Option<String>,
+    /// [`street_of`] the address (the address itself is not kept).
+    pub street: Option<String>,
     /// What the citizen wrote (the matter and the knowledge gaps are read from it).
     pub content: String,
     /// [`citizen_hash`] of the phone, to count distinct citizens; never the number itself.
@@ -81,7 +83,10 @@ impl TicketDigest {
             category: d.category,
             status: t.status,
             district: d.district.clone(),
-            address: d.address.clone(),
+            street: d
+                .address
+                .as_deref()
+                .and_then(|a| street_of(a, d.district.as_deref())),
             content: d.content.clone(),
             citizen: d.phone.as_deref().map(citizen_hash),
             lead: t.handling.lead.as_ref().map(|u| u.as_str().to_string()),
@@ -156,7 +161,7 @@ fn closing(t: &Ticket) -> (Option<Timestamp>, Option<Timestamp>) {
 
 /// The first byte of an encoded digest; bumped (with the store's index version) when the
 /// layout changes.
-const LAYOUT: u8 = 1;
+const LAYOUT: u8 = 2;
 
 const CHANNELS: [Channel; 4] = [Channel::Web, Channel::Telegram, Channel::Sms, Channel::Api];
 
@@ -176,19 +181,41 @@ impl TicketDigest {
         w.index(CHANNELS.iter().position(|c| *c == self.channel));
         w.index(Category::ALL.iter().position(|c| *c == self.category));
         w.index(TicketStatus::ALL.iter().position(|s| *s == self.status));
-        w.0.push(u8::from(self.surveyed) | u8::from(self.objected) << 1 | u8::from(self.rehandled) << 2);
-        w.text(&self.content);
-        w.opt_text(self.district.as_deref());
-        w.opt_text(self.address.as_deref());
-        w.opt_text(self.lead.as_deref());
-        match self.citizen {
-            Some(hash) => {
-                w.0.push(1);
-                w.u64(hash);
-            }
-            None => w.0.push(0),
+        let times = self.times();
+        // One presence bit per optional field: the eight times, then the citizen, district,
+        // street and lead; then three flags.
+        let mut present: u16 = 0;
+        for (i, t) in times.iter().enumerate() {
+            present |= u16::from(t.is_some()) << i;
         }
-        for time in [
+        present |= u16::from(self.citizen.is_some()) << 8
+            | u16::from(self.district.is_some()) << 9
+            | u16::from(self.street.is_some()) << 10
+            | u16::from(self.lead.is_some()) << 11
+            | u16::from(self.surveyed) << 12
+            | u16::from(self.objected) << 13
+            | u16::from(self.rehandled) << 14;
+        w.0.extend_from_slice(&present.to_be_bytes());
+        for t in times.into_iter().flatten() {
+            w.time(t);
+        }
+        if let Some(hash) = self.citizen {
+            w.u64(hash);
+        }
+        for text in [&self.district, &self.street, &self.lead]
+            .into_iter()
+            .flatten()
+        {
+            w.text(text);
+        }
+        w.text(&self.content);
+        w.outcome(self.first_outcome.as_ref());
+        w.outcome(self.last_outcome.as_ref());
+        w.0
+    }
+
+    fn times(&self) -> [Option<Timestamp>; 8] {
+        [
             self.deadline,
             self.signed_at,
             self.replied_at,
@@ -197,12 +224,7 @@ impl TicketDigest {
             self.first_signed_at,
             self.close_deadline,
             self.first_closed_at,
-        ] {
-            w.opt_time(time);
-        }
-        w.outcome(self.first_outcome.as_ref());
-        w.outcome(self.last_outcome.as_ref());
-        w.0
+        ]
     }
 
     pub fn decode(bytes: &[u8]) -> Result<TicketDigest, DigestError> {
@@ -221,18 +243,13 @@ impl TicketDigest {
         let status = *TicketStatus::ALL
             .get(usize::from(r.byte()?))
             .ok_or(DigestError("status"))?;
-        let flags = r.byte()?;
-        let content = r.text()?;
-        let district = r.opt_text()?;
-        let address = r.opt_text()?;
-        let lead = r.opt_text()?;
-        let citizen = match r.byte()? {
-            0 => None,
-            _ => Some(r.u64()?),
-        };
+        let present = u16::from_be_bytes([r.byte()?, r.byte()?]);
+        let has = |bit: u32| present & (1 << bit) != 0;
         let mut times = [None; 8];
-        for time in &mut times {
-            *time = r.opt_time()?;
+        for (i, time) in times.iter_mut().enumerate() {
+            if has(i as u32) {
+                *time = Some(r.time()?);
+            }
         }
         let [
             deadline,
@@ -244,6 +261,11 @@ impl TicketDigest {
             close_deadline,
             first_closed_at,
         ] = times;
+        let citizen = if has(8) { Some(r.u64()?) } else { None };
+        let district = if has(9) { Some(r.text()?) } else { None };
+        let street = if has(10) { Some(r.text()?) } else { None };
+        let lead = if has(11) { Some(r.text()?) } else { None };
+        let content = r.text()?;
         let first_outcome = r.outcome()?;
         let last_outcome = r.outcome()?;
         if !r.0.is_empty() {
@@ -256,7 +278,7 @@ impl TicketDigest {
             category,
             status,
             district,
-            address,
+            street,
             content,
             citizen,
             lead,
@@ -264,9 +286,9 @@ impl TicketDigest {
             signed_at,
             replied_at,
             closed_at,
-            surveyed: flags & 1 != 0,
-            objected: flags & 2 != 0,
-            rehandled: flags & 4 != 0,
+            surveyed: has(12),
+            objected: has(13),
+            rehandled: has(14),
             accept_by,
             first_signed_at,
             close_deadline,
@@ -294,36 +316,18 @@ impl Writer {
         self.0.push(position.unwrap_or(0) as u8);
     }
 
+    /// Nanoseconds since 1970 in 8 bytes: exact from 1677 to 2262 (a ticket's times are "now"
+    /// plus a deadline); a time outside is clamped to that range.
     fn time(&mut self, t: Timestamp) {
-        self.0.extend_from_slice(&t.as_second().to_be_bytes());
-        self.0
-            .extend_from_slice(&t.subsec_nanosecond().to_be_bytes());
-    }
-
-    fn opt_time(&mut self, t: Option<Timestamp>) {
-        match t {
-            Some(t) => {
-                self.0.push(1);
-                self.time(t);
-            }
-            None => self.0.push(0),
-        }
+        let nanos = t.as_nanosecond();
+        let nanos = i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX });
+        self.0.extend_from_slice(&nanos.to_be_bytes());
     }
 
     fn text(&mut self, s: &str) {
         let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
         self.0.extend_from_slice(&len.to_be_bytes());
         self.0.extend_from_slice(&s.as_bytes()[..len as usize]);
-    }
-
-    fn opt_text(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => {
-                self.0.push(1);
-                self.text(s);
-            }
-            None => self.0.push(0),
-        }
     }
 
     /// 0 none; 1 未联系上; 2 answered, then solved (0 unknown, 1 no, 2 yes) and satisfaction
@@ -345,7 +349,9 @@ impl Writer {
                 });
                 self.0.push(match satisfaction {
                     None => 0,
-                    Some(s) => 1 + Satisfaction::FIVE.iter().position(|x| x == s).unwrap_or(0) as u8,
+                    Some(s) => {
+                        1 + Satisfaction::FIVE.iter().position(|x| x == s).unwrap_or(0) as u8
+                    }
                 });
             }
         }
@@ -374,29 +380,18 @@ impl Reader<'_> {
     }
 
     fn time(&mut self) -> Result<Timestamp, DigestError> {
-        let seconds = i64::from_be_bytes(self.take(8)?.try_into().map_err(|_| DigestError("time"))?);
-        let nanos = i32::from_be_bytes(self.take(4)?.try_into().map_err(|_| DigestError("time"))?);
-        Timestamp::new(seconds, nanos).map_err(|_| DigestError("time out of range"))
-    }
-
-    fn opt_time(&mut self) -> Result<Option<Timestamp>, DigestError> {
-        match self.byte()? {
-            0 => Ok(None),
-            _ => self.time().map(Some),
-        }
+        let nanos = i64::from_be_bytes(self.take(8)?.try_into().map_err(|_| DigestError("time"))?);
+        Timestamp::from_nanosecond(i128::from(nanos)).map_err(|_| DigestError("time out of range"))
     }
 
     fn text(&mut self) -> Result<String, DigestError> {
-        let len = u32::from_be_bytes(self.take(4)?.try_into().map_err(|_| DigestError("length"))?);
+        let len = u32::from_be_bytes(
+            self.take(4)?
+                .try_into()
+                .map_err(|_| DigestError("length"))?,
+        );
         let bytes = self.take(len as usize)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| DigestError("text is not UTF-8"))
-    }
-
-    fn opt_text(&mut self) -> Result<Option<String>, DigestError> {
-        match self.byte()? {
-            0 => Ok(None),
-            _ => self.text().map(Some),
-        }
     }
 
     fn outcome(&mut self) -> Result<Option<SurveyOutcome>, DigestError> {

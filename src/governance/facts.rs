@@ -155,10 +155,7 @@ pub fn from_digest(d: &TicketDigest, topics: &Topics) -> TicketFacts {
         category: d.category,
         status: d.status,
         district: d.district.clone(),
-        street: d
-            .address
-            .as_deref()
-            .and_then(|a| street_of(a, d.district.as_deref())),
+        street: d.street.clone(),
         matter: topics.matter_of(&d.content).to_string(),
         consultation: (d.category == Category::Consultation).then(|| d.content.clone()),
         citizen: d.citizen,

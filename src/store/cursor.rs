@@ -20,7 +20,11 @@ impl ListCursor {
     /// The position of `ticket` in the lists.
     pub fn of(ticket: &Ticket) -> ListCursor {
         let mut key = [0u8; 24];
-        let deadline = ticket.handling.deadline.map(time_bytes).unwrap_or([0xFF; 8]);
+        let deadline = ticket
+            .handling
+            .deadline
+            .map(time_bytes)
+            .unwrap_or([0xFF; 8]);
         key[..8].copy_from_slice(&deadline);
         key[8..16].copy_from_slice(&time_bytes(ticket.details.created_at));
         key[16..].copy_from_slice(&ticket.number.value().to_be_bytes());

@@ -790,7 +790,10 @@ async fn the_rates_over_http_equal_the_rates_computed_from_whole_tickets() {
             serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
         assert_eq!(body, expected_json, "{from}..{to} by {by}");
         if from < to {
-            assert!(expected.total.counts.received > 100, "{from}..{to}: {expected:?}");
+            assert!(
+                expected.total.counts.received > 100,
+                "{from}..{to}: {expected:?}"
+            );
             assert!(expected.total.counts.evaluated > 0);
         }
         compared += 1;

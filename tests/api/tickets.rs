@@ -719,7 +719,10 @@ async fn the_unit_list_and_the_queue_come_in_pages_with_their_total() {
 #[tokio::test]
 async fn the_unit_list_pages_on_by_the_cursor_in_its_link_header() {
     let (app, tokens) = app_with_tokens().await;
-    for (i, street) in ["海景路", "科技路", "学府路", "后海大道"].iter().enumerate() {
+    for (i, street) in ["海景路", "科技路", "学府路", "后海大道"]
+        .iter()
+        .enumerate()
+    {
         open_ticket(
             &app,
             &format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}"),

@@ -27,7 +27,10 @@ fn a_digest_reads_back_exactly_as_it_was_written() {
         let digest = TicketDigest::of(&ticket(phone));
         let bytes = digest.encode();
         assert_eq!(TicketDigest::decode(&bytes).unwrap(), digest);
-        assert_eq!(TicketDigest::created_at_of(&bytes).unwrap(), digest.created_at);
+        assert_eq!(
+            TicketDigest::created_at_of(&bytes).unwrap(),
+            digest.created_at
+        );
     }
 }
 

@@ -33,7 +33,7 @@ pub(super) const DEADLINES: &str = "idx_deadlines";
 pub(super) const OUTBOX_DUE: &str = "idx_outbox_due";
 /// Bumped when the layout of an index changes: a store with another version is re-indexed.
 pub(super) const INDEX_VERSION_KEY: &[u8] = b"index_version";
-pub(super) const INDEX_VERSION: u64 = 3;
+pub(super) const INDEX_VERSION: u64 = 4;
 pub(super) const OUTBOX_PENDING: &[u8] = b"outbox_pending";
 
 /// First byte of the per-unit list keys in `ticket_index`.

@@ -275,8 +275,16 @@ mod lists {
                 });
                 let end = (offset + limit).min(whole.len());
                 let expected = whole.get(offset..end).unwrap_or_default();
-                assert_eq!(numbers(&page), expected, "{what}, offset {offset} limit {limit}");
-                assert_eq!(page.next.is_some(), end < whole.len(), "{what}, next at {offset}");
+                assert_eq!(
+                    numbers(&page),
+                    expected,
+                    "{what}, offset {offset} limit {limit}"
+                );
+                assert_eq!(
+                    page.next.is_some(),
+                    end < whole.len(),
+                    "{what}, next at {offset}"
+                );
             }
         }
     }
