@@ -166,15 +166,16 @@ pub fn rates_report(
     Ok(tally.finish(kb_answered))
 }
 
-/// Adds the digest of every ticket that arrived in `[from, until)` (with an hour of slack past
-/// `until`; the tally keeps only its period's) to `tally`.
+/// Adds the digest of every ticket that arrived in `[from, until)` to `tally`, reading an hour
+/// more on either side (numbers and arrival times may disagree by a moment; the tally keeps
+/// only its period's tickets).
 fn tally_digests(
     store: &SledStore,
     from: Timestamp,
     until: Timestamp,
     tally: &mut crate::rates::Tally<'_>,
 ) -> Result<(), GovernanceError> {
-    let Some(start) = first_ticket_since(store, from)? else {
+    let Some(start) = first_ticket_since(store, from - SignedDuration::from_hours(1))? else {
         return Ok(());
     };
     let stop = until + SignedDuration::from_hours(1);
