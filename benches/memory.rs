@@ -171,6 +171,24 @@ fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u64, usiz
     (total, body.len())
 }
 
+/// GET a list page with a token: the cursor of the page after it, if any.
+fn next_cursor(client: &reqwest::blocking::Client, url: &str, token: &str) -> Option<String> {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(120))
+        .send()
+        .expect("request");
+    if !response.status().is_success() {
+        println!("    {url}: HTTP {}", response.status());
+    }
+    response
+        .headers()
+        .get("x-next-cursor")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 fn main() {
     let tickets = env_number("HOTLINE_MEMORY_TICKETS", 1_000_000);
     let data = std::env::var("HOTLINE_MEMORY_DATA")
@@ -285,6 +303,25 @@ fn main() {
         &unit_token,
     );
     report.step(&format!("unit list, last page (offset {deep})"), started);
+
+    // The cursor: five pages after the first, each one seek (`X-Next-Cursor` → `?after=`).
+    let started = Instant::now();
+    let mut url = format!("{base}/api/units/tickets?limit=100");
+    let mut pages = 0;
+    for _ in 0..6 {
+        let Some(next) = next_cursor(&client, &url, &unit_token) else {
+            break;
+        };
+        url = format!("{base}/api/units/tickets?limit=100&after={next}");
+        pages += 1;
+    }
+    report.step(
+        &format!(
+            "unit list, first page + {} pages by cursor",
+            pages.max(1) - 1
+        ),
+        started,
+    );
 
     let started = Instant::now();
     let (total, _) = get(

@@ -57,7 +57,8 @@ pub fn report(
     // Like `tickets list`: a running server holds the store; the error says so and points at
     // the admin endpoint.
     let store = open_store(&paths.data)?;
-    let report = rates::from_store(&store, &store, period, by, &settings.rates, clock::now())?;
+    let report =
+        hotline::governance::rates_report(&store, period, by, &settings.rates, clock::now())?;
     let name = |id: &str| {
         units
             .get(id)

@@ -6,10 +6,12 @@
 mod callback;
 mod cluster;
 mod conversation;
+pub mod digest;
 mod handling;
 pub mod lifecycle;
 mod message;
 mod outbox;
+mod place;
 mod record;
 mod sms;
 mod ticket;
@@ -20,6 +22,7 @@ pub use callback::{
 };
 pub use cluster::Cluster;
 pub use conversation::{Conversation, DialogueState, Draft, Field, Speaker, TranscriptEntry};
+pub use digest::TicketDigest;
 pub use handling::{Deadlines, ExtensionRequest, Handling, Proposal, UnitId, UnitReply, Warned};
 pub use lifecycle::{
     ActionKind, Actor, CitizenNotice, LifecycleRules, RuleBroken, TicketAction, TransitionError,
@@ -27,6 +30,7 @@ pub use lifecycle::{
 };
 pub use message::{Button, Channel, ConversationId, InboundMessage, OutboundReply};
 pub use outbox::OutboxMessage;
+pub use place::street_of;
 pub use record::{ArticleFeedback, IntakeRecord, RecordKind};
 pub use sms::{OptOut, PhoneCode};
 pub use ticket::{Category, NewTicket, Ticket, TicketEvent, TicketNumber, TicketStatus};

@@ -1,15 +1,15 @@
-//! The few facts the analysis needs from a ticket, read straight from its stored JSON without
-//! building the whole [`Ticket`] (events' notes and actions are skipped by the parser): what a
-//! report over a million tickets can afford.
+//! The few facts the analysis needs from a ticket: from the digest the store keeps beside it
+//! ([`from_digest`], what reports and the detector read), or from a whole ticket, in memory or as
+//! its stored JSON ([`from_ticket`], [`from_json`]); all three give the same facts.
 
 use std::borrow::Cow;
-use std::hash::{Hash, Hasher};
 
 use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::matter::{Topics, street_of};
-use crate::domain::{Category, Channel, Ticket, TicketNumber, TicketStatus};
+use crate::domain::digest::citizen_hash;
+use crate::domain::{Category, Channel, Ticket, TicketDigest, TicketNumber, TicketStatus};
 
 /// One ticket as the analysis sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +146,28 @@ pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
     )
 }
 
+/// The facts of a stored digest (the same as [`from_ticket`] of its ticket).
+pub fn from_digest(d: &TicketDigest, topics: &Topics) -> TicketFacts {
+    TicketFacts {
+        number: d.number,
+        created_at: d.created_at,
+        channel: d.channel,
+        category: d.category,
+        status: d.status,
+        district: d.district.clone(),
+        street: d.street.clone(),
+        matter: topics.matter_of(&d.content).to_string(),
+        consultation: (d.category == Category::Consultation).then(|| d.content.clone()),
+        citizen: d.citizen,
+        lead: d.lead.clone(),
+        deadline: d.deadline,
+        signed_at: d.signed_at,
+        replied_at: d.replied_at,
+        closed_at: d.closed_at,
+        surveyed: d.surveyed,
+    }
+}
+
 /// The facts of a ticket as it arrives, before any handling (what the detector reads of it).
 pub fn from_new(
     number: TicketNumber,
@@ -209,11 +231,7 @@ fn build(
         street,
         matter: topics.matter_of(p.content).to_string(),
         consultation: (p.category == Category::Consultation).then(|| p.content.to_string()),
-        citizen: p.phone.map(|phone| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            phone.hash(&mut h);
-            h.finish()
-        }),
+        citizen: p.phone.map(citizen_hash),
         lead: p.lead,
         deadline: p.deadline,
         signed_at: last_into(TicketStatus::Signed),

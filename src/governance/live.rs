@@ -1,5 +1,5 @@
-//! Hotspot detection in the server: a background loop reads tickets stored since it last looked
-//! (by number), feeds the detector, and stores each new cluster (类案) with its tickets linked, or
+//! Hotspot detection in the server: a background loop reads the digests of the tickets stored
+//! since it last looked (by number), feeds the detector, and stores each new cluster (类案) with its tickets linked, or
 //! links a ticket to the cluster of a surge under way. Operators see the alerts on the dashboard
 //! and at `GET /api/operator/hotspots`, and, when `[operators]` is set in config/webhooks.toml,
 //! receive each new alert as a signed `hotspot.alert` webhook: queued in the same transaction
@@ -118,7 +118,7 @@ impl HotspotMonitor {
         let mut read = 0;
         let mut last = None;
         let mut latest = None;
-        for raw in self.store.raw_tickets_from(from) {
+        for raw in self.store.digests_from(from) {
             let raw = raw?;
             let facts = facts_of(&raw, &self.analysis.topics)?;
             last = Some(raw.number);

@@ -11,7 +11,8 @@
 //! Reading: tickets are numbered in arrival order, so a period is a contiguous range of numbers.
 //! [`scan`] finds its first ticket by binary search over the numbers and reads forward, so a
 //! weekly report reads the weeks it shows (and the hotspot baseline before them), not the whole
-//! store.
+//! store; and it reads the tickets' digests ([`crate::domain::TicketDigest`], kept by the store
+//! beside each ticket), never whole tickets.
 
 pub mod cli;
 pub mod facts;
@@ -25,11 +26,10 @@ pub mod seed;
 use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
 
 use crate::config::{ConfigError, RateSettings, Settings};
 use crate::domain::TicketNumber;
-use crate::store::{SledStore, StoreError};
+use crate::store::{RawDigest, SledStore, StoreError};
 use crate::units::Units;
 use facts::TicketFacts;
 use gaps::KeyTerms;
@@ -89,14 +89,35 @@ impl Analysis {
             terms: &self.terms,
             unit_rates: Some(&unit_rates),
         };
-        let facts = scan_parallel(store, &self.topics, inputs.scan_from(), inputs.scan_until())?;
-        Ok(report::build(&inputs, facts))
+        // Streamed into the report one digest at a time: a monthly report's trend spans half a
+        // year of tickets, which are never all in memory at once.
+        let (from, until) = (inputs.scan_from(), inputs.scan_until());
+        let Some(start) = first_ticket_since(store, from)? else {
+            return Ok(report::build(&inputs, std::iter::empty()));
+        };
+        let stop = until + SignedDuration::from_hours(1);
+        let mut failure = None;
+        let facts = store
+            .digests_from(start)
+            .map_while(|raw| match raw.and_then(|r| r.decode()) {
+                Ok(d) => (d.created_at < stop).then(|| facts::from_digest(&d, &self.topics)),
+                Err(e) => {
+                    failure = Some(e);
+                    None
+                }
+            })
+            .filter(|f| f.created_at >= from && f.created_at < until);
+        let report = report::build(&inputs, facts);
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(report),
+        }
     }
 }
 
 /// The per-unit rates ([`crate::rates`]) of the tickets received in `period`, as of its end (so
 /// the same store gives the same figures whenever the report is made). Reads only the period's
-/// range of numbers, one ticket at a time, keeping nothing but the counts.
+/// digests, keeping nothing but the counts.
 pub fn unit_rates(
     store: &SledStore,
     period: Period,
@@ -108,42 +129,75 @@ pub fn unit_rates(
     };
     let mut tally =
         crate::rates::Tally::new(scope, crate::rates::GroupBy::Unit, settings, period.end());
-    if let Some(start) = first_ticket_since(store, period.start())? {
-        let stop = period.end() + SignedDuration::from_hours(1);
-        for raw in store.raw_tickets_from(start) {
-            let raw = raw?;
-            let ticket: crate::domain::Ticket =
-                serde_json::from_slice(raw.bytes()).map_err(|e| GovernanceError::Corrupt {
-                    number: raw.number,
-                    message: e.to_string(),
-                })?;
-            if ticket.details.created_at >= stop {
-                break;
-            }
-            tally.add(&ticket);
-        }
-    }
+    tally_digests(store, period.start(), period.end(), &mut tally)?;
     // The knowledge base's answers only feed 直接答复率, which the unit rows do not show.
     Ok(tally.finish(0))
 }
 
-#[derive(Deserialize)]
-struct CreatedAt {
-    created_at: Timestamp,
+/// The rates ([`crate::rates`]) of the tickets received in `period` (city days), grouped `by`,
+/// as of `as_of`: the period's ticket digests and intake records, read by key range (never the
+/// whole store), nothing kept but the counts. What `GET /api/admin/reports/rates` and
+/// `hotline report rates` answer; equal to [`crate::rates::from_store`] over whole tickets.
+pub fn rates_report(
+    store: &SledStore,
+    period: crate::rates::Period,
+    by: crate::rates::GroupBy,
+    settings: &RateSettings,
+    as_of: Timestamp,
+) -> Result<crate::rates::RateReport, GovernanceError> {
+    let tz = crate::clock::city_tz();
+    let day_start = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| GovernanceError::Store(StoreError::Io(e.to_string())))
+    };
+    let from = day_start(period.from)?;
+    let until = day_start(period.to.tomorrow().unwrap_or(period.to))?;
+    let mut tally = crate::rates::Tally::new(period, by, settings, as_of);
+    tally_digests(store, from, until, &mut tally)?;
+    let mut kb_answered = 0;
+    if let Some(first) = store.first_record_since(from)? {
+        let stop = until + SignedDuration::from_hours(1);
+        for record in store.records_from(first) {
+            let record = record?;
+            if record.at >= stop {
+                break;
+            }
+            kb_answered += u64::from(crate::rates::is_kb_answer(&record, &period));
+        }
+    }
+    Ok(tally.finish(kb_answered))
 }
 
-fn facts_of(
-    raw: &crate::store::RawTicket,
-    topics: &Topics,
-) -> Result<TicketFacts, GovernanceError> {
-    facts::from_json(raw.bytes(), topics).map_err(|e| GovernanceError::Corrupt {
-        number: raw.number,
-        message: e.to_string(),
-    })
+/// Adds the digest of every ticket that arrived in `[from, until)` to `tally`, reading an hour
+/// more on either side (numbers and arrival times may disagree by a moment; the tally keeps
+/// only its period's tickets).
+fn tally_digests(
+    store: &SledStore,
+    from: Timestamp,
+    until: Timestamp,
+    tally: &mut crate::rates::Tally<'_>,
+) -> Result<(), GovernanceError> {
+    let Some(start) = first_ticket_since(store, from - SignedDuration::from_hours(1))? else {
+        return Ok(());
+    };
+    let stop = until + SignedDuration::from_hours(1);
+    for raw in store.digests_from(start) {
+        let digest = raw?.decode()?;
+        if digest.created_at >= stop {
+            break;
+        }
+        tally.add_digest(&digest);
+    }
+    Ok(())
+}
+
+fn facts_of(raw: &RawDigest, topics: &Topics) -> Result<TicketFacts, GovernanceError> {
+    Ok(facts::from_digest(&raw.decode()?, topics))
 }
 
 /// The number of the first ticket that arrived at or after `at` (binary search over numbers,
-/// which are issued in arrival order).
+/// which are issued in arrival order; each probe reads one digest's arrival time).
 pub fn first_ticket_since(
     store: &SledStore,
     at: Timestamp,
@@ -152,18 +206,10 @@ pub fn first_ticket_since(
         return Ok(None);
     };
     let created = |seq: u64| -> Result<Option<(TicketNumber, Timestamp)>, GovernanceError> {
-        match store
-            .raw_tickets_from(TicketNumber::from_sequence(seq))
-            .next()
-        {
+        match store.digests_from(TicketNumber::from_sequence(seq)).next() {
             Some(raw) => {
                 let raw = raw?;
-                let c: CreatedAt =
-                    serde_json::from_slice(raw.bytes()).map_err(|e| GovernanceError::Corrupt {
-                        number: raw.number,
-                        message: e.to_string(),
-                    })?;
-                Ok(Some((raw.number, c.created_at)))
+                Ok(Some((raw.number, raw.created_at()?)))
             }
             None => Ok(None),
         }
@@ -193,7 +239,7 @@ pub fn scan(
     };
     let stop = until + SignedDuration::from_hours(1);
     let mut read = 0;
-    for raw in store.raw_tickets_from(start) {
+    for raw in store.digests_from(start) {
         let f = facts_of(&raw?, topics)?;
         read += 1;
         if f.created_at >= stop {
@@ -240,7 +286,7 @@ pub fn scan_parallel(
         .collect();
     let read_slice = |(a, b): (u64, u64)| -> Result<Vec<TicketFacts>, GovernanceError> {
         let mut out = Vec::new();
-        for raw in store.raw_tickets_from(TicketNumber::from_sequence(a)) {
+        for raw in store.digests_from(TicketNumber::from_sequence(a)) {
             let raw = raw?;
             if raw.number.sequence() >= b {
                 break;

@@ -29,8 +29,8 @@ fn render(state: &AppState, ticket: &Ticket) -> Json<TicketView> {
     ))
 }
 
-/// `GET /api/operator/queue[?limit=&offset=]`: a page of the queue, overdue first; the length
-/// of the whole queue in `X-Total-Count`.
+/// `GET /api/operator/queue[?limit=&after=|&offset=]`: a page of the queue, overdue first; the length
+/// of the whole queue in `X-Total-Count`, the next page's cursor in `X-Next-Cursor`.
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,7 +46,8 @@ pub async fn queue(
         .iter()
         .map(|t| view(t, Viewer::Operator, units, now))
         .collect();
-    Ok((super::paging::total_header(listed.total), Json(views)))
+    let headers = super::paging::page_headers("/api/operator/queue", &page, &listed);
+    Ok((headers, Json(views)))
 }
 
 pub async fn show(

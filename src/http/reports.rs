@@ -72,21 +72,14 @@ pub async fn rates(
         None => GroupBy::Unit,
         Some(b) => GroupBy::parse(b).ok_or_else(|| bad_request(ReportError::BadGroup(b.into())))?,
     };
-    let stores = state.engine.stores().clone();
+    // The period's digests and records only (a key range), never every ticket in the store.
+    let monitor = std::sync::Arc::clone(&state.governance);
     let settings = state.service.rate_settings().clone();
     let report = tokio::task::spawn_blocking(move || {
-        rates::from_store(
-            &*stores.tickets,
-            &*stores.records,
-            period,
-            by,
-            &settings,
-            clock::now(),
-        )
+        crate::governance::rates_report(monitor.store(), period, by, &settings, clock::now())
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(bad_request)?;
+    .map_err(ApiError::internal)??;
     if wants_csv(&query, &headers) {
         let units = state.service.units();
         let name = |id: &str| {

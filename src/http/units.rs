@@ -33,8 +33,8 @@ fn unit_of(caller: &Caller) -> Result<UnitId, ApiError> {
     }
 }
 
-/// `GET /api/units/tickets[?limit=&offset=]`: a page of the unit's tickets, overdue first; the
-/// length of the whole list in `X-Total-Count`.
+/// `GET /api/units/tickets[?limit=&after=|&offset=]`: a page of the unit's tickets, overdue first; the
+/// length of the whole list in `X-Total-Count`, the next page's cursor in `X-Next-Cursor`.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,7 +50,8 @@ pub async fn list(
         .iter()
         .map(|t| view(t, Viewer::Unit(&unit), units, now))
         .collect();
-    Ok((super::paging::total_header(listed.total), Json(views)))
+    let headers = super::paging::page_headers("/api/units/tickets", &page, &listed);
+    Ok((headers, Json(views)))
 }
 
 pub async fn show(

@@ -31,9 +31,9 @@ use serde::Serialize;
 pub use table::{to_csv, to_table};
 
 use crate::config::{RateSettings, RatedRound};
-use crate::domain::lifecycle::TicketAction;
 use crate::domain::{
-    Category, IntakeRecord, RecordKind, Satisfaction, SurveyOutcome, Ticket, TicketStatus,
+    Category, IntakeRecord, RecordKind, Satisfaction, SurveyOutcome, Ticket, TicketDigest,
+    TicketStatus,
 };
 
 /// How the rows are grouped.
@@ -56,16 +56,11 @@ impl GroupBy {
         }
     }
 
-    fn key(self, t: &Ticket) -> String {
+    fn key(self, t: &TicketDigest) -> String {
         match self {
-            GroupBy::Unit => t
-                .handling
-                .lead
-                .as_ref()
-                .map(|u| u.as_str().to_string())
-                .unwrap_or_else(|| "未派单".into()),
-            GroupBy::District => t.details.district.clone().unwrap_or_else(|| "未知".into()),
-            GroupBy::Category => t.details.category.label().to_string(),
+            GroupBy::Unit => t.lead.clone().unwrap_or_else(|| "未派单".into()),
+            GroupBy::District => t.district.clone().unwrap_or_else(|| "未知".into()),
+            GroupBy::Category => t.category.label().to_string(),
         }
     }
 }
@@ -137,43 +132,21 @@ fn ratio(n: f64, d: u64) -> Option<f64> {
 }
 
 /// Whether the lead signed in time: `None` when never dispatched, or not signed and not yet due.
-fn signed_on_time(t: &Ticket, as_of: Timestamp) -> Option<bool> {
-    let mut accept_by = None;
-    for e in &t.events {
-        match &e.action {
-            Some(TicketAction::Dispatch { deadlines, .. })
-            | Some(TicketAction::UpholdObjection { deadlines, .. })
-                if accept_by.is_none() =>
-            {
-                accept_by = Some(deadlines.accept_by)
-            }
-            Some(TicketAction::Sign) => return Some(accept_by.is_none_or(|by| e.at <= by)),
-            _ => {}
-        }
+fn signed_on_time(t: &TicketDigest, as_of: Timestamp) -> Option<bool> {
+    if let Some(signed) = t.first_signed_at {
+        return Some(t.accept_by.is_none_or(|by| signed <= by));
     }
-    let by = accept_by?;
+    let by = t.accept_by?;
     (by < as_of).then_some(false)
 }
 
 /// Whether the first 办结 came by the deadline then in force (extensions included): `None`
 /// when never dispatched, or open and not yet due.
-fn closed_on_time(t: &Ticket, as_of: Timestamp) -> Option<bool> {
-    let (mut deadline, mut requested) = (None, None);
-    for e in &t.events {
-        match &e.action {
-            Some(TicketAction::Dispatch { deadlines, .. })
-            | Some(TicketAction::UpholdObjection { deadlines, .. }) => {
-                deadline = Some(deadlines.deadline)
-            }
-            Some(TicketAction::RequestExtension { until, .. }) => requested = Some(*until),
-            Some(TicketAction::ApproveExtension) => deadline = requested.or(deadline),
-            Some(TicketAction::Close { .. }) => {
-                return Some(deadline.is_none_or(|d| e.at <= d));
-            }
-            _ => {}
-        }
+fn closed_on_time(t: &TicketDigest, as_of: Timestamp) -> Option<bool> {
+    if let Some(closed) = t.first_closed_at {
+        return Some(t.close_deadline.is_none_or(|d| closed <= d));
     }
-    let d = deadline?;
+    let d = t.close_deadline?;
     (d < as_of).then_some(false)
 }
 
@@ -185,23 +158,23 @@ fn satisfaction_weight(s: Option<Satisfaction>, settings: &RateSettings) -> f64 
     }
 }
 
-fn rated<'a>(t: &'a Ticket, settings: &RateSettings) -> Option<&'a SurveyOutcome> {
+fn rated<'a>(t: &'a TicketDigest, settings: &RateSettings) -> Option<&'a SurveyOutcome> {
     let outcome = match settings.rated_round {
-        RatedRound::Final => t.callback.last(),
-        RatedRound::First => t.callback.first(),
+        RatedRound::Final => t.last_outcome.as_ref(),
+        RatedRound::First => t.first_outcome.as_ref(),
     }?;
     let counts = settings.unreachable_is_evaluated || *outcome != SurveyOutcome::Unreachable;
     counts.then_some(outcome)
 }
 
 impl Counts {
-    fn add(&mut self, t: &Ticket, settings: &RateSettings, as_of: Timestamp) {
+    fn add(&mut self, t: &TicketDigest, settings: &RateSettings, as_of: Timestamp) {
         self.received += 1;
-        let dispatched = t.handling.lead.is_some();
+        let dispatched = t.lead.is_some();
         if dispatched {
             self.dispatched += 1;
         }
-        if t.handling.objections > 0 {
+        if t.objected {
             self.objected += 1;
         }
         let on_time_sign = signed_on_time(t, as_of);
@@ -222,7 +195,7 @@ impl Counts {
         self.solved += u64::from(outcome.solved());
         self.satisfied_score += satisfaction_weight(outcome.satisfaction(), settings);
         self.unreachable += u64::from(*outcome == SurveyOutcome::Unreachable);
-        self.rehandled += u64::from(t.handling.rehandles > 0);
+        self.rehandled += u64::from(t.rehandled);
     }
 
     fn merge(&mut self, o: &Counts) {
@@ -316,10 +289,16 @@ impl<'s> Tally<'s> {
 
     /// Counts `t` if it was received in the period.
     pub fn add(&mut self, t: &Ticket) {
-        if !self.period.contains(t.details.created_at) {
+        self.add_digest(&TicketDigest::of(t));
+    }
+
+    /// Counts the ticket of digest `t` if it was received in the period (what a store scan reads
+    /// instead of whole tickets; the same counts as [`add`](Self::add) of the ticket).
+    pub fn add_digest(&mut self, t: &TicketDigest) {
+        if !self.period.contains(t.created_at) {
             return;
         }
-        if t.details.category == Category::Consultation {
+        if t.category == Category::Consultation {
             self.consultation_tickets += 1;
         }
         self.groups
@@ -380,9 +359,10 @@ impl Period {
     }
 }
 
-/// The report from the store: the tickets received in the period and the intake records.
-/// Reads every ticket and record once (full scans, nothing kept but the counts); fine for a
-/// report, not for a request path.
+/// The report from whole tickets: every ticket and record in the store, decoded in full (full
+/// scans, nothing kept but the counts). The server and `hotline report rates` read only the
+/// period's digests instead ([`crate::governance::rates_report`]); this is the reference they are
+/// tested against.
 pub fn from_store(
     tickets: &dyn crate::store::TicketStore,
     records: &dyn crate::store::RecordStore,

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
-use crate::domain::lifecycle::{Actor, LifecycleRules, apply};
+use crate::domain::lifecycle::{Actor, LifecycleRules, TicketAction, apply};
 use crate::domain::{
     CallbackRound, Channel, ConversationId, Deadlines, NewTicket, TicketNumber, UnitId,
 };
@@ -393,4 +393,42 @@ async fn the_analysis_report_shows_the_rates_this_module_computes() {
     let a = built.rates.rows.iter().find(|u| u.unit == A).unwrap();
     let shown = format!("{:.1}%", a.responded.unwrap() * 100.0);
     assert!(md.contains(&shown), "{shown} in {md}");
+}
+
+/// The rates the server serves read the period's digests and records from the store; they equal
+/// the rates of the whole tickets, for every grouping and setting, and a digest read back from
+/// its stored bytes counts like the ticket it came from.
+#[tokio::test]
+async fn the_rates_from_stored_digests_equal_the_rates_from_whole_tickets() {
+    use crate::store::{RecordStore, TicketStore};
+
+    let (tickets, records) = fixture();
+    for t in &tickets {
+        let digest = TicketDigest::of(t);
+        assert_eq!(TicketDigest::decode(&digest.encode()).unwrap(), digest);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SledStore::open(dir.path()).unwrap();
+    for t in &tickets {
+        store.save(t.clone()).await.unwrap();
+    }
+    for r in &records {
+        store.add_record(r.clone()).await.unwrap();
+    }
+    let first_only = RateSettings {
+        rated_round: RatedRound::First,
+        unreachable_is_evaluated: false,
+        ..RateSettings::default()
+    };
+    for settings in [RateSettings::default(), first_only] {
+        for by in [GroupBy::Unit, GroupBy::District, GroupBy::Category] {
+            let whole = from_store(&store, &store, period(), by, &settings, at(720)).unwrap();
+            let served =
+                crate::governance::rates_report(&store, period(), by, &settings, at(720)).unwrap();
+            assert_eq!(served, whole, "{by:?}");
+            assert_eq!(served, report(&settings, by), "{by:?}");
+            assert!(served.kb_answered > 0);
+        }
+    }
+    store.close().unwrap();
 }

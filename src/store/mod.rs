@@ -4,16 +4,18 @@
 //! gets there with one writer thread that commits concurrent writes together (group commit).
 //! Reads are synchronous: they are served from sled's cache in microseconds.
 
+mod cursor;
 mod sled_store;
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub use cursor::ListCursor;
 pub use sled_store::SledStore;
 pub use sled_store::{
     BackupError, BackupSummary, restore as restore_backup, verify as verify_backup,
 };
-pub use sled_store::{Develop, RawTicket};
+pub use sled_store::{Develop, RawDigest, RawTicket};
 
 use crate::domain::{
     ArticleFeedback, Conversation, ConversationId, IntakeRecord, NewTicket, OutboxMessage, Ticket,
@@ -120,6 +122,8 @@ pub trait TicketStore: Send + Sync {
 pub struct PageRequest {
     pub offset: usize,
     pub limit: usize,
+    /// Start after this position (the `next` of the page before) instead of at `offset`.
+    pub after: Option<ListCursor>,
 }
 
 impl PageRequest {
@@ -127,6 +131,7 @@ impl PageRequest {
     pub const ALL: PageRequest = PageRequest {
         offset: 0,
         limit: usize::MAX,
+        after: None,
     };
 }
 
@@ -135,6 +140,8 @@ impl PageRequest {
 pub struct TicketPage {
     pub tickets: Vec<Ticket>,
     pub total: u64,
+    /// Where the next page starts, when more tickets follow this page.
+    pub next: Option<ListCursor>,
 }
 
 impl TicketPage {
@@ -148,12 +155,21 @@ impl TicketPage {
             )
         });
         let total = tickets.len() as u64;
-        let tickets = tickets
-            .into_iter()
-            .skip(page.offset)
-            .take(page.limit)
-            .collect();
-        TicketPage { tickets, total }
+        let mut rest: Vec<Ticket> = match page.after {
+            Some(after) => tickets
+                .into_iter()
+                .filter(|t| ListCursor::of(t) > after)
+                .collect(),
+            None => tickets.into_iter().skip(page.offset).collect(),
+        };
+        let more = rest.len() > page.limit;
+        rest.truncate(page.limit);
+        let next = more.then(|| rest.last().map(ListCursor::of)).flatten();
+        TicketPage {
+            tickets: rest,
+            total,
+            next,
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod backup;
 mod bulk;
+mod digests;
 mod index;
 mod sms;
 
@@ -32,6 +33,7 @@ use crate::domain::{
     Ticket, TicketNumber, TicketStatus,
 };
 pub use bulk::{Develop, RawTicket};
+pub use digests::RawDigest;
 
 mod interop;
 mod turns;
@@ -474,33 +476,78 @@ impl SledStore {
     }
 
     /// A page of the list kept under `prefix` in `ticket_index`: only the page's tickets are
-    /// read and decoded.
+    /// read and decoded. After a cursor the page starts with one seek; an offset walks the keys
+    /// from whichever end of the list is nearer.
     fn list_page(
         &self,
         prefix: &[u8],
         total: u64,
         page: super::PageRequest,
     ) -> Result<super::TicketPage, StoreError> {
+        use std::ops::Bound;
+        let end = index::prefix_end(prefix);
+        // The page's keys, and whether more follow it.
+        let (keys, more): (Vec<sled::IVec>, bool) = match page.after {
+            Some(after) => {
+                let mut start = prefix.to_vec();
+                start.extend_from_slice(after.bytes());
+                let keys: Vec<sled::IVec> = self
+                    .trees
+                    .ticket_index
+                    .range::<&[u8], _>((Bound::Excluded(&start[..]), Bound::Excluded(&end[..])))
+                    .keys()
+                    .take(page.limit.saturating_add(1))
+                    .collect::<Result<_, _>>()
+                    .map_err(io_error)?;
+                let more = keys.len() > page.limit;
+                (keys, more)
+            }
+            None => {
+                let list = self.trees.ticket_index.range(prefix..&end[..]).keys();
+                let total = usize::try_from(total).unwrap_or(usize::MAX);
+                if page.offset > total / 2 {
+                    // Near the end: walk back from it (the last page is one seek).
+                    let stop = page.offset.saturating_add(page.limit).min(total);
+                    let mut keys: Vec<sled::IVec> = list
+                        .rev()
+                        .skip(total - stop)
+                        .take(stop.saturating_sub(page.offset))
+                        .collect::<Result<_, _>>()
+                        .map_err(io_error)?;
+                    keys.reverse();
+                    (keys, stop < total)
+                } else {
+                    let keys: Vec<sled::IVec> = list
+                        .skip(page.offset)
+                        .take(page.limit.saturating_add(1))
+                        .collect::<Result<_, _>>()
+                        .map_err(io_error)?;
+                    let more = keys.len() > page.limit;
+                    (keys, more)
+                }
+            }
+        };
         let mut tickets = Vec::new();
-        for key in self
-            .trees
-            .ticket_index
-            .scan_prefix(prefix)
-            .keys()
-            .skip(page.offset)
-            .take(page.limit)
-        {
-            let key = key.map_err(io_error)?;
-            let number = index::number_of_list_key(&key).ok_or_else(|| StoreError::Corrupt {
+        let mut next = None;
+        for key in keys.iter().take(page.limit) {
+            let number = index::number_of_list_key(key).ok_or_else(|| StoreError::Corrupt {
                 tree: index::TICKET_INDEX,
                 message: "malformed list key".into(),
             })?;
+            next = key
+                .len()
+                .checked_sub(24)
+                .and_then(|at| super::ListCursor::from_bytes(&key[at..]));
             // A key whose ticket is gone (never written without it) is skipped, not fatal.
             if let Some(ticket) = TicketStore::get(self, number)? {
                 tickets.push(ticket);
             }
         }
-        Ok(super::TicketPage { tickets, total })
+        Ok(super::TicketPage {
+            tickets,
+            total,
+            next: if more { next } else { None },
+        })
     }
 }
 

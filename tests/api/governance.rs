@@ -726,3 +726,125 @@ async fn tickets_posted_after_the_server_started_raise_an_alert_sent_to_the_oper
     drop(server);
     receiver.stop().await;
 }
+
+/// The rates over HTTP read only the period's digests and records; they must be what the rates
+/// module computes from every whole ticket and record in the store.
+#[tokio::test]
+async fn the_rates_over_http_equal_the_rates_computed_from_whole_tickets() {
+    let data = tempfile::tempdir().unwrap();
+    let today = hotline::clock::today();
+    seeded(
+        data.path(),
+        &SeedOptions {
+            until: today,
+            ..options(3_000, 9)
+        },
+    )
+    .await;
+    let store = reopen(data.path());
+    let admin = token(&store, Role::Admin).await;
+    hand_over(store);
+    let app = spawn_app_in(data, test_settings()).await;
+    // A consultation the knowledge base answers today: an intake record for 直接答复率.
+    let session = app.new_session().await;
+    app.say(&session, "公积金租房提取要什么材料").await;
+
+    let periods = [
+        (today.saturating_sub(jiff::Span::new().days(30)), today),
+        (
+            today.saturating_sub(jiff::Span::new().days(20)),
+            today.saturating_sub(jiff::Span::new().days(13)),
+        ),
+        (today, today),
+    ];
+    let mut served = Vec::new();
+    for (from, to) in periods {
+        for by in ["unit", "district", "category"] {
+            let url = format!(
+                "{}/api/admin/reports/rates?from={from}&to={to}&by={by}",
+                app.base
+            );
+            let (status, body) = call(&app.client, url, &admin, None).await;
+            assert_eq!(status, 200, "{body}");
+            served.push((from, to, by, body));
+        }
+    }
+    let data = app.stop().await;
+
+    let store = reopen(data.path());
+    let settings = test_settings();
+    let mut compared = 0;
+    for (from, to, by, body) in served {
+        let expected = hotline::rates::from_store(
+            &store,
+            &store,
+            hotline::rates::Period { from, to },
+            hotline::rates::GroupBy::parse(by).unwrap(),
+            &settings.rates,
+            Timestamp::now(),
+        )
+        .unwrap();
+        // Through the same text and parser as the served body (serde_json's float parsing can
+        // differ from the value in the last place).
+        let expected_json: Value =
+            serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
+        assert_eq!(body, expected_json, "{from}..{to} by {by}");
+        if from < to {
+            assert!(
+                expected.total.counts.received > 100,
+                "{from}..{to}: {expected:?}"
+            );
+            assert!(expected.total.counts.evaluated > 0);
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 9);
+    let month = hotline::rates::from_store(
+        &store,
+        &store,
+        hotline::rates::Period {
+            from: today.saturating_sub(jiff::Span::new().days(30)),
+            to: today,
+        },
+        hotline::rates::GroupBy::Unit,
+        &settings.rates,
+        Timestamp::now(),
+    )
+    .unwrap();
+    assert!(month.kb_answered >= 1, "the answered consultation counts");
+    store.close().unwrap();
+}
+
+/// Every stored ticket's digest says what the ticket says: the facts the analysis reads from the
+/// digests equal those read from the whole stored tickets.
+#[tokio::test]
+async fn the_digests_the_store_keeps_equal_what_the_whole_tickets_say() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path(), &options(2_000, 13)).await;
+    let store = reopen(dir.path());
+    let topics = &analysis().topics;
+    let mut from_digests = Vec::new();
+    let from = midnight(UNTIL.saturating_sub(jiff::Span::new().days(40)));
+    hotline::governance::scan(&store, topics, from, midnight(UNTIL), |f| {
+        from_digests.push(f)
+    })
+    .unwrap();
+    let whole: Vec<_> = store
+        .raw_tickets_from(TicketNumber::from_sequence(0))
+        .map(|raw| {
+            let raw = raw.unwrap();
+            hotline::governance::facts::from_json(raw.bytes(), topics).unwrap()
+        })
+        .collect();
+    assert_eq!(whole.len(), 2_000);
+    assert_eq!(from_digests, whole);
+    for raw in store.digests_from(TicketNumber::from_sequence(0)) {
+        let raw = raw.unwrap();
+        let ticket = store.get(raw.number).unwrap().unwrap();
+        assert_eq!(
+            raw.decode().unwrap(),
+            hotline::domain::TicketDigest::of(&ticket)
+        );
+    }
+    store.close().unwrap();
+}

@@ -715,3 +715,99 @@ async fn the_unit_list_and_the_queue_come_in_pages_with_their_total() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_unit_list_pages_on_by_the_cursor_in_its_link_header() {
+    let (app, tokens) = app_with_tokens().await;
+    for (i, street) in ["海景路", "科技路", "学府路", "后海大道"]
+        .iter()
+        .enumerate()
+    {
+        open_ticket(
+            &app,
+            &format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}"),
+        )
+        .await;
+    }
+    let (_, _, whole) = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
+    let whole = numbers_of(&whole);
+    assert_eq!(whole.len(), 4);
+
+    // Follow `Link: <…>; rel="next"` from the first page of three to the end.
+    let mut path = "/api/units/tickets?limit=3".to_string();
+    let mut walked = Vec::new();
+    let mut pages = 0;
+    loop {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&tokens.nanshan_urban)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-total-count"], "4");
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_string());
+        let cursor = response
+            .headers()
+            .get("x-next-cursor")
+            .map(|v| v.to_str().unwrap().to_string());
+        walked.extend(numbers_of(&response.json().await.unwrap()));
+        pages += 1;
+        let Some(link) = link else {
+            assert!(cursor.is_none());
+            break;
+        };
+        let cursor = cursor.expect("a cursor beside the link");
+        assert!(link.ends_with("; rel=\"next\""), "{link}");
+        path = link
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(path, format!("/api/units/tickets?limit=3&after={cursor}"));
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(walked, whole, "the cursor pages cut the same list");
+
+    // The last page by offset says nothing follows it.
+    let last = app
+        .client
+        .get(format!("{}/api/units/tickets?limit=2&offset=2", app.base))
+        .bearer_auth(&tokens.nanshan_urban)
+        .send()
+        .await
+        .unwrap();
+    assert!(last.headers().get("x-next-cursor").is_none());
+    assert_eq!(numbers_of(&last.json().await.unwrap()), whole[2..].to_vec());
+
+    let good = "00".repeat(24);
+    for bad in [
+        "after=xyz".to_string(),
+        format!("after={}", "0".repeat(47)),
+        format!("after={good}&offset=1"),
+    ] {
+        let (status, _, error) = get_page(
+            &app,
+            &tokens.nanshan_urban,
+            &format!("/api/units/tickets?{bad}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {error}");
+        assert_eq!(error["code"], "bad_paging", "{bad}");
+    }
+    // The queue hands out cursors too.
+    let queue = app
+        .client
+        .get(format!("{}/api/operator/queue?limit=1", app.base))
+        .bearer_auth(&tokens.operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200);
+    app.stop().await;
+}

@@ -2,7 +2,10 @@
 //! describe, so a crash leaves both or neither.
 //!
 //! - `ticket_index`: ticket number → its status, its key in `idx_deadlines`, its place in the
-//!   lists below and the units it was listed under (what the next write must undo). The same tree
+//!   lists below, the units it was listed under (what the next write must undo) and its
+//!   [`TicketDigest`], what reports, the rates and the hotspot detector read over a period
+//!   instead of whole tickets (a tenth of their size; kept in this entry rather than under keys
+//!   of its own, so it adds no sled pages, whose count is what sled holds in memory). The same tree
 //!   holds two more keyspaces, told apart by their first byte (ticket-number keys are 8 bytes
 //!   starting with 0x00):
 //!   - `U` unit `\0` order number: every ticket a unit leads or co-handles, in the order the unit
@@ -22,7 +25,7 @@
 use jiff::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::domain::{OutboxMessage, Ticket, TicketNumber, TicketStatus};
+use crate::domain::{OutboxMessage, Ticket, TicketDigest, TicketNumber, TicketStatus};
 use crate::store::{DeadlineEntry, StoreError};
 
 pub(super) const TICKET_INDEX: &str = "ticket_index";
@@ -30,7 +33,7 @@ pub(super) const DEADLINES: &str = "idx_deadlines";
 pub(super) const OUTBOX_DUE: &str = "idx_outbox_due";
 /// Bumped when the layout of an index changes: a store with another version is re-indexed.
 pub(super) const INDEX_VERSION_KEY: &[u8] = b"index_version";
-pub(super) const INDEX_VERSION: u64 = 2;
+pub(super) const INDEX_VERSION: u64 = 4;
 pub(super) const OUTBOX_PENDING: &[u8] = b"outbox_pending";
 
 /// First byte of the per-unit list keys in `ticket_index`.
@@ -88,10 +91,13 @@ struct Entry {
     order: [u8; 24],
     queued: bool,
     units: Vec<String>,
+    /// The encoded [`TicketDigest`] (always written; `None` only when decoding skips it).
+    digest: Option<Vec<u8>>,
 }
 
 const HAS_DEADLINE: u8 = 1;
 const QUEUED: u8 = 2;
+const HAS_DIGEST: u8 = 4;
 
 impl Entry {
     fn of(ticket: &Ticket, deadline_key: Option<[u8; 16]>) -> Entry {
@@ -108,6 +114,7 @@ impl Entry {
             order: list_order(ticket),
             queued: in_queue(ticket),
             units,
+            digest: Some(TicketDigest::of(ticket).encode()),
         }
     }
 
@@ -120,12 +127,18 @@ impl Entry {
             HAS_DEADLINE
         } else {
             0
-        } | if self.queued { QUEUED } else { 0 };
+        } | if self.queued { QUEUED } else { 0 }
+            | if self.digest.is_some() { HAS_DIGEST } else { 0 };
         let mut bytes = vec![position, flags];
         if let Some(key) = self.deadline_key {
             bytes.extend_from_slice(&key);
         }
         bytes.extend_from_slice(&self.order);
+        if let Some(digest) = &self.digest {
+            let len = u32::try_from(digest.len()).unwrap_or(u32::MAX);
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend_from_slice(&digest[..len as usize]);
+        }
         for unit in &self.units {
             let len = u16::try_from(unit.len()).unwrap_or(u16::MAX);
             bytes.extend_from_slice(&len.to_be_bytes());
@@ -147,6 +160,11 @@ impl Entry {
         };
         let order = rest.get(..24)?.try_into().ok()?;
         rest = &rest[24..];
+        if flags & HAS_DIGEST != 0 {
+            // Skipped: an index update needs only where the ticket was listed.
+            let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            rest = rest.get(4 + len..)?;
+        }
         let mut units = Vec::new();
         while !rest.is_empty() {
             let len = usize::from(u16::from_be_bytes(rest.get(..2)?.try_into().ok()?));
@@ -160,6 +178,7 @@ impl Entry {
             order,
             queued: flags & QUEUED != 0,
             units,
+            digest: None,
         })
     }
 }
@@ -168,16 +187,7 @@ impl Entry {
 /// then its arrival, then its number. Overdue tickets have the earliest deadlines, so this is
 /// "overdue first, then the nearest deadline, then the oldest".
 fn list_order(ticket: &Ticket) -> [u8; 24] {
-    let mut key = [0u8; 24];
-    let deadline = ticket
-        .handling
-        .deadline
-        .map(timestamp_key)
-        .unwrap_or([0xFF; 8]);
-    key[..8].copy_from_slice(&deadline);
-    key[8..16].copy_from_slice(&timestamp_key(ticket.details.created_at));
-    key[16..].copy_from_slice(&ticket.number.value().to_be_bytes());
-    key
+    *crate::store::ListCursor::of(ticket).bytes()
 }
 
 /// The operator queue: waiting for dispatch, objections to review, escalations to coordinate,
@@ -208,6 +218,16 @@ pub(super) fn queue_prefix() -> [u8; 1] {
     [QUEUE_LIST]
 }
 
+/// The first key after every key that starts with `prefix` (its last byte plus one; the list
+/// prefixes end in a byte below 0xFF).
+pub(super) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    end
+}
+
 fn queue_key(order: &[u8; 24]) -> [u8; 25] {
     let mut key = [0u8; 25];
     key[0] = QUEUE_LIST;
@@ -218,6 +238,31 @@ fn queue_key(order: &[u8; 24]) -> [u8; 25] {
 /// The counter in `meta` of the tickets in `unit`'s list.
 pub(super) fn unit_counter_key(unit: &str) -> Vec<u8> {
     format!("unit_tickets:{unit}").into_bytes()
+}
+
+/// The key of a ticket's entry (its number, big-endian: entries lie in number order, before
+/// every list key).
+pub(super) fn entry_key(number: TicketNumber) -> [u8; 8] {
+    number.value().to_be_bytes()
+}
+
+/// The first key after every entry key (entry keys start with 0x00: numbers are below 2^56).
+pub(super) const ENTRIES_END: [u8; 1] = [1];
+
+/// The ticket number of an entry key.
+pub(super) fn number_of_entry_key(key: &[u8]) -> Option<TicketNumber> {
+    TicketNumber::from_value(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+/// The encoded [`TicketDigest`] inside an entry's bytes, if it has one.
+pub(super) fn digest_in_entry(bytes: &[u8]) -> Option<&[u8]> {
+    let flags = *bytes.get(1)?;
+    if flags & HAS_DIGEST == 0 {
+        return None;
+    }
+    let at = 2 + if flags & HAS_DEADLINE != 0 { 16 } else { 0 } + 24;
+    let len = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+    bytes.get(at + 4..at + 4 + len)
 }
 
 /// The ticket number at the end of a list key.

@@ -246,17 +246,70 @@ mod lists {
         page.tickets.iter().map(|t| t.number.value()).collect()
     }
 
+    /// Every way of paging through a list gives the same list: cursors page by page, and
+    /// offsets from the front and from the back half.
+    fn check_pages(whole: &[u64], fetch: &dyn Fn(PageRequest) -> TicketPage, what: &str) {
+        for limit in 1..=3 {
+            let mut walked = Vec::new();
+            let mut after = None;
+            loop {
+                let page = fetch(PageRequest {
+                    offset: 0,
+                    limit,
+                    after,
+                });
+                assert_eq!(page.total, whole.len() as u64, "{what}");
+                walked.extend(numbers(&page));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+                assert!(walked.len() <= whole.len(), "{what}: the cursor loops");
+            }
+            assert_eq!(walked, whole, "{what}, cursor pages of {limit}");
+            for offset in 0..=whole.len() + 1 {
+                let page = fetch(PageRequest {
+                    offset,
+                    limit,
+                    after: None,
+                });
+                let end = (offset + limit).min(whole.len());
+                let expected = whole.get(offset..end).unwrap_or_default();
+                assert_eq!(
+                    numbers(&page),
+                    expected,
+                    "{what}, offset {offset} limit {limit}"
+                );
+                assert_eq!(
+                    page.next.is_some(),
+                    end < whole.len(),
+                    "{what}, next at {offset}"
+                );
+            }
+        }
+    }
+
     fn check(store: &SledStore, units: &[UnitId]) {
         for u in units {
             let page = store.unit_page(u, PageRequest::ALL).unwrap();
             let expected = scanned(store, Some(u));
             assert_eq!(numbers(&page), expected, "unit {u}");
             assert_eq!(page.total, expected.len() as u64, "unit {u} total");
+            check_pages(&expected, &|p| store.unit_page(u, p).unwrap(), u.as_str());
         }
         let queue = store.queue_page(PageRequest::ALL).unwrap();
         let expected = scanned(store, None);
         assert_eq!(numbers(&queue), expected, "queue");
         assert_eq!(queue.total, expected.len() as u64, "queue total");
+        check_pages(&expected, &|p| store.queue_page(p).unwrap(), "queue");
+        // Each ticket's digest is what the ticket says now.
+        let all = store.scan(&mut |_| true).unwrap();
+        let digests: Vec<_> = store
+            .digests_from(crate::domain::TicketNumber::from_sequence(0))
+            .map(|d| d.unwrap().decode().unwrap())
+            .collect();
+        let expected: Vec<_> = all.iter().map(crate::domain::TicketDigest::of).collect();
+        assert_eq!(digests, expected, "digests");
     }
 
     #[tokio::test]
@@ -334,6 +387,7 @@ mod lists {
                 PageRequest {
                     offset: 1,
                     limit: 1,
+                    after: None,
                 },
             )
             .unwrap();
