@@ -6,7 +6,7 @@
 //! Run: `cargo bench --bench load` (HOTLINE_BENCH_SECS per phase, default 10;
 //! HOTLINE_BENCH_CITIZENS concurrent citizens, default 64; HOTLINE_BENCH_RATE for the paced
 //! latency phase, default 2000 messages per second; HOTLINE_BENCH_BASELINES=0 skips the
-//! baselines).
+//! baselines; HOTLINE_BENCH_SERIES=1 prints every second's count).
 //!
 //! Each phase prints its rate over the whole phase and its lowest whole second (the sustained
 //! floor). In the paced phase every message has its moment on a fixed schedule and its latency
@@ -121,6 +121,16 @@ impl Tally {
             h.max() as f64 / 1000.0,
             h.len()
         );
+        if std::env::var_os("HOTLINE_BENCH_SERIES").is_some() {
+            // Every whole second, to see when the slow ones came (HOTLINE_BENCH_SERIES=1).
+            let series: Vec<String> = self
+                .per_second
+                .iter()
+                .take(whole)
+                .map(u64::to_string)
+                .collect();
+            println!("{:<34} per second: {}", "", series.join(" "));
+        }
         if self.tickets > 0 || self.errors > 0 {
             println!(
                 "{:<34} {} tickets made, {} failed requests",

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::ClassifyError;
 use super::assessment::Assessment;
 use super::emergency::EmergencyRules;
-use crate::kb::Analyzer;
-use crate::text::{is_han, normalize};
+use crate::kb::{Analysis, Analyzer};
+use crate::text::is_han;
 
 /// Turns a raw message into the rules' [`Assessment`] and the model's features. Cheap to clone.
 #[derive(Clone)]
@@ -40,20 +40,29 @@ impl Featurizer {
     /// The rules read the normalised text; jieba reads it with synonyms rewritten (煤气 → 燃气),
     /// which the rules must not see: the rewrite splits 煤气泄漏 into " 燃气 泄漏".
     pub fn read(&self, text: &str) -> (Assessment, Vec<String>) {
-        let normalized = normalize(text);
-        let assessment = self.rules.assess(&normalized);
-        let prepared = self.analyzer.prepare(text);
-        let features = extract(&self.analyzer, &normalized, &prepared, &assessment.cues());
+        self.read_analysis(&self.analyzer.analyse(text))
+    }
+
+    /// [`Featurizer::read`] of a message already analysed (by this featurizer's analyzer, or it
+    /// is analysed again).
+    pub fn read_analysis(&self, analysis: &Analysis) -> (Assessment, Vec<String>) {
+        let analysis = self.analyzer.reuse(analysis);
+        let assessment = self.rules.assess(analysis.normalized());
+        let features = extract(analysis.normalized(), analysis.words(), &assessment.cues());
         (assessment, features)
+    }
+
+    /// Analyses a message once, for this classifier and the knowledge base alike.
+    pub fn analyse(&self, text: &str) -> Analysis {
+        self.analyzer.analyse(text)
     }
 }
 
-/// Features, sorted and without repeats: n-grams of the normalised text, words of the prepared
-/// text (see [`Analyzer::prepare`]), and the rules' cues.
-pub fn extract(
-    analyzer: &Analyzer,
+/// Features, sorted and without repeats: n-grams of the normalised text, the words of the
+/// prepared text (see [`Analyzer::prepare`] and [`Analyzer::words`]), and the rules' cues.
+pub fn extract<'a>(
     normalized: &str,
-    prepared: &str,
+    words: impl Iterator<Item = &'a str>,
     cues: &[&'static str],
 ) -> Vec<String> {
     let symbols = symbols(normalized);
@@ -70,7 +79,7 @@ pub fn extract(
             features.push(feature);
         }
     }
-    for word in analyzer.words(prepared) {
+    for word in words {
         if word.chars().count() >= 2 {
             features.push(format!("w:{word}"));
         }

@@ -132,7 +132,17 @@ impl Classifier {
     }
 
     pub fn classify(&self, text: &str) -> Classification {
-        let (assessment, features) = self.featurizer.read(text);
+        self.classify_analysis(&self.featurizer.analyse(text))
+    }
+
+    /// Analyses a message once; the classifier and the knowledge base both read the result.
+    pub fn analyse(&self, text: &str) -> crate::kb::Analysis {
+        self.featurizer.analyse(text)
+    }
+
+    /// [`Classifier::classify`] of a message already analysed.
+    pub fn classify_analysis(&self, analysis: &crate::kb::Analysis) -> Classification {
+        let (assessment, features) = self.featurizer.read_analysis(analysis);
         let p = self.model.probabilities(&features);
         decide(&p, &assessment)
     }

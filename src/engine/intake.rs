@@ -168,18 +168,18 @@ impl Engine {
         )
     }
 
-    /// The citizen answered the question in `draft.awaiting` (or corrected something).
+    /// The citizen answered the question in `draft.awaiting` (or corrected something);
+    /// `category` is the classifier's reading of this message.
     pub(super) async fn continue_intake(
         &self,
         turn: &mut Turn<'_>,
         mut draft: Draft,
+        category: Category,
     ) -> Result<EngineOutput, EngineError> {
         let idle = turn.now.duration_since(last_activity(turn));
         if self.draft_expired(&draft, turn) {
             turn.conversation.state = DialogueState::Idle;
-            return self
-                .new_matter(turn, self.classifier.classify(turn.text).category)
-                .await;
+            return self.new_matter(turn, category).await;
         }
         if idle > SignedDuration::from_mins(self.settings.intake.resume_prompt_minutes as i64)
             && !words::is_resume(turn.text)
@@ -343,10 +343,11 @@ impl Engine {
         let confidential = draft
             .confidential
             .unwrap_or(draft.category == Category::Report);
+        // Numbered and written now, durable with the turn (see `Engine::handle_queued`).
         let ticket = self
             .stores
             .tickets
-            .create(NewTicket {
+            .create_pending(NewTicket {
                 category: draft.category,
                 content: draft.content,
                 district: draft.district,
@@ -361,7 +362,8 @@ impl Engine {
             .await?;
         turn.conversation.tickets.push(ticket.number);
         turn.conversation.state = DialogueState::Idle;
-        let ticket = self.service.on_created(ticket, turn.now).await?;
+        let (ticket, write) = self.service.on_created_change(ticket, turn.now)?;
+        turn.ticket_write = write;
         let unit = ticket
             .handling
             .lead

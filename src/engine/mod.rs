@@ -29,8 +29,10 @@ use crate::domain::{
     Button, Category, Channel, Conversation, ConversationId, DialogueState, InboundMessage,
     IntakeRecord, OutboundReply, OutboxMessage, RecordKind, Speaker, Ticket, TranscriptEntry,
 };
-use crate::kb::{Article, Decision, KbError, KnowledgeBase};
-use crate::store::{ConversationStore, RecordStore, StoreError, TicketStore, TurnWrites};
+use crate::kb::{Analysis, Article, Decision, KbError, KnowledgeBase};
+use crate::store::{
+    ConversationStore, RecordStore, StoreError, TicketStore, TicketWrite, TurnWrites,
+};
 use crate::text::{char_len, normalize};
 use locks::StripedLocks;
 use triage::RefusalRules;
@@ -126,9 +128,22 @@ struct Turn<'a> {
     /// one durable write, before the reply leaves.
     kept: Vec<IntakeRecord>,
     feedback: Vec<(String, bool)>,
+    /// The message normalised and cut into words once, for the classifier and the knowledge
+    /// base (made on first use).
+    analysis: Option<Arc<Analysis>>,
+    /// The dispatch of a ticket this turn confirmed: saved in the turn's transaction.
+    ticket_write: Option<TicketWrite>,
 }
 
 impl Turn<'_> {
+    /// The message's [`Analysis`], made by the classifier's analyzer the first time it is asked.
+    fn analysis(&mut self, classifier: &Classifier) -> Arc<Analysis> {
+        let text = self.text;
+        self.analysis
+            .get_or_insert_with(|| Arc::new(classifier.analyse(text)))
+            .clone()
+    }
+
     fn keep_record(&mut self, kind: RecordKind, text: &str) {
         self.kept.push(IntakeRecord {
             at: self.now,
@@ -300,13 +315,15 @@ impl Engine {
             now,
             kept: Vec::new(),
             feedback: Vec::new(),
+            analysis: None,
+            ticket_write: None,
         };
         let output = if flooded {
             self.flood(&mut turn)
         } else {
             self.respond(&mut turn).await?
         };
-        let (kept, feedback) = (turn.kept, turn.feedback);
+        let (kept, feedback, ticket_write) = (turn.kept, turn.feedback, turn.ticket_write);
         for reply in &output.replies {
             conversation.record(TranscriptEntry {
                 at: now,
@@ -324,19 +341,28 @@ impl Engine {
         {
             last.ticket = crate::domain::TicketNumber::parse(&summary.number);
         }
-        // One durable write for the turn: the conversation with its records, feedback and the
-        // replies it queues.
+        // One durable write for the turn: the conversation with its records, feedback, the
+        // replies it queues and the dispatch of a ticket it confirmed. A confirmed ticket was
+        // written just before (`create_pending`); this write's flush makes it durable too, so
+        // its number leaves only once all of it is on disk.
         let mut queued = queue(conversation.id, &output);
+        let notices = ticket_write
+            .as_ref()
+            .map(|w| (!w.messages.is_empty(), !w.webhooks.is_empty()));
         let writes = TurnWrites {
             records: kept,
             feedback,
             messages: queued.clone(),
+            ticket: ticket_write,
         };
         let ids = self
             .stores
             .conversations
             .save_turn(conversation, writes)
             .await?;
+        if let Some((queued, hooked)) = notices {
+            self.service.change_saved(queued, hooked);
+        }
         for (message, id) in queued.iter_mut().zip(ids) {
             message.id = id;
         }
@@ -372,7 +398,8 @@ impl Engine {
             )));
         }
         // An emergency outranks whatever dialogue is under way.
-        let classification = self.classifier.classify(turn.text);
+        let analysis = turn.analysis(&self.classifier);
+        let classification = self.classifier.classify_analysis(&analysis);
         if classification.category == Category::Emergency {
             return self
                 .emergency(turn, &classification.emergency_numbers)
@@ -401,7 +428,10 @@ impl Engine {
         }
         match std::mem::take(&mut turn.conversation.state) {
             DialogueState::Idle => self.new_matter(turn, classification.category).await,
-            DialogueState::Intake { draft } => self.continue_intake(turn, draft).await,
+            DialogueState::Intake { draft } => {
+                self.continue_intake(turn, draft, classification.category)
+                    .await
+            }
             DialogueState::Confirming { draft } => self.confirming(turn, draft).await,
             DialogueState::Answered { article, question } => {
                 self.after_answer(turn, article, question, classification.category)
@@ -460,8 +490,8 @@ impl Engine {
         turn: &mut Turn<'_>,
         category: Category,
     ) -> Result<EngineOutput, EngineError> {
-        let normalized = normalize(turn.text);
-        if let Some(rule) = self.refusals.find(&normalized) {
+        let analysis = turn.analysis(&self.classifier);
+        if let Some(rule) = self.refusals.find(analysis.normalized()) {
             let (name, template) = (rule.name.clone(), rule.template.clone());
             let text = turn.text;
             turn.keep_record(RecordKind::Refused { rule: name }, text);
@@ -475,7 +505,7 @@ impl Engine {
             )));
         }
         if matches!(category, Category::Consultation | Category::Help) {
-            let lookup = self.kb.lookup(turn.text, clock::today())?;
+            let lookup = self.kb.lookup_analysed(&analysis, clock::today())?;
             crate::telemetry::kb_lookup(match &lookup.decision {
                 Decision::Answer(_) => crate::telemetry::KbOutcome::Answered,
                 Decision::Suggest(_) => crate::telemetry::KbOutcome::Suggested,

@@ -223,7 +223,7 @@ fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
 #[derive(Clone)]
 pub struct Analyzer {
     jieba: Arc<Jieba>,
-    synonyms: Synonyms,
+    synonyms: Arc<Synonyms>,
 }
 
 impl Analyzer {
@@ -241,13 +241,33 @@ impl Analyzer {
         let synonyms = Synonyms::load(&dir.join(SYNONYMS_FILE))?;
         Ok(Analyzer {
             jieba: Arc::new(jieba),
-            synonyms,
+            synonyms: Arc::new(synonyms),
         })
     }
 
     /// Normalised, synonyms rewritten: the form both the index and queries see.
     pub fn prepare(&self, text: &str) -> String {
         self.synonyms.rewrite(&normalize(text))
+    }
+
+    /// Synonyms rewritten in text that is already normalised.
+    pub(super) fn rewrite_synonyms(&self, normalized: &str) -> String {
+        self.synonyms.rewrite(normalized)
+    }
+
+    /// Whether `other` is this analyzer (the same dictionary and synonyms, not merely equal ones).
+    pub fn same_as(&self, other: &Analyzer) -> bool {
+        Arc::ptr_eq(&self.jieba, &other.jieba) && Arc::ptr_eq(&self.synonyms, &other.synonyms)
+    }
+
+    /// [`Analyzer::words`] as byte ranges into `prepared`.
+    pub(super) fn word_ranges(&self, prepared: &str) -> Vec<std::ops::Range<usize>> {
+        self.jieba
+            .cut_for_search(prepared, true)
+            .into_iter()
+            .filter(|t| is_word(t.word))
+            .map(|t| t.byte_start..t.byte_end)
+            .collect()
     }
 
     /// Search words of prepared text: jieba's search-mode cut, punctuation dropped.
@@ -265,7 +285,7 @@ impl Analyzer {
         let mut seen = std::collections::HashSet::new();
         self.words(prepared)
             .into_iter()
-            .filter(|w| !STOPWORDS.contains(w) && seen.insert(*w))
+            .filter(|w| !is_stopword(w) && seen.insert(*w))
             .collect()
     }
 
@@ -310,6 +330,11 @@ pub fn pinyin_bigrams(prepared: &str) -> Vec<String> {
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// A word that carries no topic (see `STOPWORDS`).
+pub(super) fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
 }
 
 fn is_word(word: &str) -> bool {

@@ -4,15 +4,14 @@
 //! exact phrase, and `: ( ) "` are syntax): the query is a disjunction of term queries built from
 //! the analyzer's words and pinyin bigrams, each field with its own weight.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
+use tantivy::{Index, ReloadPolicy, Searcher, TantivyDocument, Term, doc};
 
 use super::KbError;
 use super::analyzer::{Analyzer, pinyin_bigrams};
@@ -39,9 +38,26 @@ struct Fields {
     pinyin: Field,
 }
 
+/// The index is built once and never changes (a reload builds a new one), so one searcher
+/// serves every query, with what each query would otherwise look up again: the article of each
+/// document, and the terms each field holds.
 pub struct ArticleIndex {
-    reader: IndexReader,
+    searcher: Searcher,
     fields: Fields,
+    /// Per segment, per document: the article's position in the snapshot.
+    ords: Vec<Vec<usize>>,
+    /// The terms of each searched field. A query term a field does not hold matches nothing and
+    /// adds nothing to any score, so it is left out of the query (and a query left with no term
+    /// is not run at all).
+    vocabulary: Vocabulary,
+}
+
+struct Vocabulary {
+    title: HashSet<String>,
+    questions: HashSet<String>,
+    keywords: HashSet<String>,
+    body: HashSet<String>,
+    pinyin: HashSet<String>,
 }
 
 /// One search result: the article's position in the snapshot and its BM25 score.
@@ -67,7 +83,7 @@ impl ArticleIndex {
             )
         };
         let fields = Fields {
-            ord: builder.add_u64_field("ord", STORED),
+            ord: builder.add_u64_field("ord", FAST),
             title: builder.add_text_field("title", text(JIEBA)),
             questions: builder.add_text_field("questions", text(JIEBA)),
             keywords: builder.add_text_field("keywords", text(JIEBA)),
@@ -108,8 +124,36 @@ impl ArticleIndex {
             progress(ord + 1);
         }
         writer.commit().map_err(tantivy_error)?;
-        let reader = index.reader().map_err(tantivy_error)?;
-        Ok(ArticleIndex { reader, fields })
+        let searcher = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_error)?
+            .searcher();
+        let ords = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let column = segment.fast_fields().u64("ord").map_err(tantivy_error)?;
+                Ok((0..segment.max_doc())
+                    .map(|doc| column.first(doc).unwrap_or_default() as usize)
+                    .collect())
+            })
+            .collect::<Result<Vec<Vec<usize>>, KbError>>()?;
+        let terms = |field: Field| terms_of(&searcher, field);
+        let vocabulary = Vocabulary {
+            title: terms(fields.title)?,
+            questions: terms(fields.questions)?,
+            keywords: terms(fields.keywords)?,
+            body: terms(fields.body)?,
+            pinyin: terms(fields.pinyin)?,
+        };
+        Ok(ArticleIndex {
+            searcher,
+            fields,
+            ords,
+            vocabulary,
+        })
     }
 
     /// The best `limit` articles for the query's words and pinyin bigrams.
@@ -119,9 +163,12 @@ impl ArticleIndex {
         bigrams: &[String],
         limit: usize,
     ) -> Result<Vec<ScoredOrd>, KbError> {
-        let f = self.fields;
+        let (f, v) = (self.fields, &self.vocabulary);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut term = |field: Field, text: &str, boost: f32| {
+        let mut term = |field: Field, held: &HashSet<String>, text: &str, boost: f32| {
+            if !held.contains(text) {
+                return;
+            }
             let query = TermQuery::new(
                 Term::from_field_text(field, text),
                 IndexRecordOption::WithFreqs,
@@ -132,34 +179,51 @@ impl ArticleIndex {
             ));
         };
         for word in words {
-            term(f.title, word, TITLE_BOOST);
-            term(f.questions, word, QUESTIONS_BOOST);
-            term(f.keywords, word, KEYWORDS_BOOST);
-            term(f.body, word, BODY_BOOST);
+            term(f.title, &v.title, word, TITLE_BOOST);
+            term(f.questions, &v.questions, word, QUESTIONS_BOOST);
+            term(f.keywords, &v.keywords, word, KEYWORDS_BOOST);
+            term(f.body, &v.body, word, BODY_BOOST);
         }
         for bigram in bigrams {
-            term(f.pinyin, bigram, PINYIN_BOOST);
+            term(f.pinyin, &v.pinyin, bigram, PINYIN_BOOST);
         }
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let top = searcher
+        let top = self
+            .searcher
             .search(&query, &TopDocs::with_limit(limit).order_by_score())
             .map_err(tantivy_error)?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let stored: TantivyDocument = searcher.doc(address).map_err(tantivy_error)?;
-            if let Some(ord) = stored.get_first(f.ord).and_then(|v| v.as_u64()) {
-                hits.push(ScoredOrd {
-                    ord: ord as usize,
-                    score,
-                });
+        Ok(top
+            .into_iter()
+            .filter_map(|(score, address)| {
+                let ord = *self
+                    .ords
+                    .get(address.segment_ord as usize)?
+                    .get(address.doc_id as usize)?;
+                Some(ScoredOrd { ord, score })
+            })
+            .collect())
+    }
+}
+
+/// Every term `field` holds, over all segments.
+fn terms_of(searcher: &Searcher, field: Field) -> Result<HashSet<String>, KbError> {
+    let mut terms = HashSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field).map_err(tantivy_error)?;
+        let mut stream = inverted
+            .terms()
+            .stream()
+            .map_err(|e| KbError::Index(e.to_string()))?;
+        while stream.advance() {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                terms.insert(term.to_string());
             }
         }
-        Ok(hits)
     }
+    Ok(terms)
 }
 
 fn tantivy_error(e: tantivy::TantivyError) -> KbError {

@@ -5,6 +5,7 @@
 //! version and never a half-built index. A broken article is rejected with its file and line while
 //! the others keep serving.
 
+mod analysis;
 mod analyzer;
 mod article;
 pub mod eval;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use jiff::civil::Date;
 
+pub use analysis::Analysis;
 pub use analyzer::{Analyzer, pinyin_bigrams};
 pub use article::{Article, ArticleError, SUMMARY_MAX_CHARS, article_files};
 use index::ArticleIndex;
@@ -220,9 +222,21 @@ impl Snapshot {
         policy: &AnswerPolicy,
         today: Date,
     ) -> Result<Lookup, KbError> {
-        let prepared = self.analyzer.prepare(text);
-        let words = self.analyzer.content_words(&prepared);
-        let bigrams = pinyin_bigrams(&prepared);
+        self.lookup_analysed(&self.analyzer.analyse(text), policy, today)
+    }
+
+    /// [`Snapshot::lookup`] of a message already analysed (by this snapshot's analyzer, or it
+    /// is analysed again).
+    pub fn lookup_analysed(
+        &self,
+        analysis: &Analysis,
+        policy: &AnswerPolicy,
+        today: Date,
+    ) -> Result<Lookup, KbError> {
+        let analysis = self.analyzer.reuse(analysis);
+        let prepared = analysis.prepared();
+        let words = analysis.content_words();
+        let bigrams = pinyin_bigrams(prepared);
         let scored = self.index.search(&words, &bigrams, MAX_HITS * 4)?;
         let hits: Vec<Hit> = scored
             .iter()
@@ -239,11 +253,11 @@ impl Snapshot {
                     .first()
                     .is_some_and(|h| Arc::ptr_eq(&h.article, &self.articles[top.ord])) =>
             {
-                self.confidence(&self.analyzer.whole_words(&prepared), top.ord, &hits)
+                self.confidence(&self.analyzer.whole_words(prepared), top.ord, &hits)
             }
             _ => 0.0,
         };
-        let decision = decide(&hits, confidence, policy, &prepared);
+        let decision = decide(&hits, confidence, policy, prepared);
         Ok(Lookup {
             hits,
             confidence,
@@ -412,6 +426,13 @@ impl KnowledgeBase {
 
     pub fn lookup(&self, text: &str, today: Date) -> Result<Lookup, KbError> {
         self.current.load().lookup(text, &self.policy, today)
+    }
+
+    /// [`KnowledgeBase::lookup`] of a message the classifier already analysed.
+    pub fn lookup_analysed(&self, analysis: &Analysis, today: Date) -> Result<Lookup, KbError> {
+        self.current
+            .load()
+            .lookup_analysed(analysis, &self.policy, today)
     }
 
     /// Re-reads the folder and swaps the new version in; returns it. Concurrent reloads queue.

@@ -42,6 +42,11 @@ pub enum StoreError {
 pub trait TicketStore: Send + Sync {
     /// Gives the ticket the next number and stores it durably.
     fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket>;
+    /// Gives the ticket the next number and stores it, resolving once it is written but before
+    /// it is durable. The caller must not show the number until a write it queues afterwards is
+    /// durable: writes become durable in the order they were queued, so that write's flush
+    /// covers this one (a confirmed chat ticket and its turn wait for one flush, not two).
+    fn create_pending(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket>;
     /// Replaces a stored ticket durably.
     fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()>;
     fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError>;
@@ -233,6 +238,18 @@ pub struct TurnWrites {
     /// Article feedback as (article id, helpful).
     pub feedback: Vec<(String, bool)>,
     pub messages: Vec<OutboxMessage>,
+    /// A ticket change the turn made (the dispatch of the ticket it confirmed), saved in the
+    /// same transaction as the conversation.
+    pub ticket: Option<TicketWrite>,
+}
+
+/// A ticket as a change leaves it, the messages it owes the citizen and the webhooks it owes
+/// the units: what `WebhookStore::save_ticket_change` stores, here written with a turn.
+#[derive(Debug)]
+pub struct TicketWrite {
+    pub ticket: Ticket,
+    pub messages: Vec<OutboxMessage>,
+    pub webhooks: Vec<crate::domain::WebhookDelivery>,
 }
 
 /// Intake records (emergencies, refusals, floods) and knowledge-article feedback.

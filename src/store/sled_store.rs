@@ -184,6 +184,28 @@ impl SledStore {
                 let _ = done_tx.send(outcome);
             })
         });
+        self.submit(job, done_rx)
+    }
+
+    /// Queues `apply` on the writer; the future resolves with its value as soon as it has been
+    /// applied, before the flush that makes it durable (see [`TicketStore::create_pending`]).
+    fn write_pending<T: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&Trees) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let (done_tx, done_rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |trees| {
+            let _ = done_tx.send(apply(trees));
+            Box::new(|_flushed| {})
+        });
+        self.submit(job, done_rx)
+    }
+
+    fn submit<T: Send + 'static>(
+        &self,
+        job: Job,
+        done_rx: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> StoreFuture<'_, T> {
         let sent = match self.jobs.lock() {
             Ok(jobs) => jobs.as_ref().map(|s| s.send(job).is_ok()).unwrap_or(false),
             Err(_) => false,
@@ -316,24 +338,31 @@ fn insert_new_ticket(
     Ok(stored)
 }
 
+/// Numbers and stores a new ticket with its indexes, in one transaction.
+fn create_ticket(trees: &Trees, ticket: &NewTicket) -> Result<Ticket, StoreError> {
+    use sled::Transactional;
+    let result = (
+        &trees.tickets,
+        &trees.meta,
+        &trees.ticket_index,
+        &trees.deadlines,
+    )
+        .transaction(|(tickets, meta, ticket_index, deadlines)| {
+            insert_new_ticket(tickets, meta, ticket_index, deadlines, ticket)
+        });
+    result.map_err(|e| match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => io_error(e),
+    })
+}
+
 impl TicketStore for SledStore {
     fn create(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket> {
-        self.write(move |trees| {
-            use sled::Transactional;
-            let result = (
-                &trees.tickets,
-                &trees.meta,
-                &trees.ticket_index,
-                &trees.deadlines,
-            )
-                .transaction(|(tickets, meta, ticket_index, deadlines)| {
-                    insert_new_ticket(tickets, meta, ticket_index, deadlines, &ticket)
-                });
-            result.map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => io_error(e),
-            })
-        })
+        self.write(move |trees| create_ticket(trees, &ticket))
+    }
+
+    fn create_pending(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket> {
+        self.write_pending(move |trees| create_ticket(trees, &ticket))
     }
 
     fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()> {
@@ -643,7 +672,7 @@ impl ConversationStore for SledStore {
         writes: TurnWrites,
     ) -> StoreFuture<'_, Vec<u64>> {
         // Numbered and encoded here, on the caller's thread: the writer thread only inserts.
-        let prepared = turns::PreparedTurn::new(&self.trees.db, &conversation, writes);
+        let prepared = turns::PreparedTurn::new(&self.trees, &conversation, writes);
         self.write(move |trees| turns::save_turn(trees, prepared?))
     }
 

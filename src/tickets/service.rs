@@ -17,7 +17,7 @@ use crate::bots::Bots;
 use crate::calendar::{TimeLimits, Urgency, WorkCalendar};
 use crate::domain::lifecycle::{self, Actor, LifecycleRules, TicketAction, TransitionError};
 use crate::domain::{OutboundReply, OutboxMessage, Ticket, TicketNumber, TicketStatus, UnitId};
-use crate::store::{StoreError, TicketStore};
+use crate::store::{StoreError, TicketStore, TicketWrite};
 use crate::units::Units;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +133,53 @@ impl TicketService {
         };
         self.apply_and_save(ticket, action, &Actor::System, now)
             .await
+    }
+
+    /// [`TicketService::on_created`] without the save: the ticket as its proposal or automatic
+    /// dispatch leaves it, and the write that stores it with the notices and webhooks it owes,
+    /// for the engine to save in the same transaction as the turn that confirmed the ticket
+    /// (`TurnWrites::ticket`). Call [`TicketService::change_saved`] once that write is durable.
+    pub fn on_created_change(
+        &self,
+        ticket: Ticket,
+        now: Timestamp,
+    ) -> Result<(Ticket, Option<TicketWrite>), ServiceError> {
+        let mut ticket = ticket;
+        let Some((proposal, urgency)) =
+            self.parts.rules.propose(&ticket.details, &self.parts.units)
+        else {
+            return Ok((ticket, None));
+        };
+        ticket.handling.urgency = urgency;
+        ticket.handling.proposal = Some(proposal.clone());
+        if !proposal.auto {
+            let write = TicketWrite {
+                ticket: ticket.clone(),
+                messages: Vec::new(),
+                webhooks: Vec::new(),
+            };
+            return Ok((ticket, Some(write)));
+        }
+        let action = TicketAction::Dispatch {
+            lead: proposal.lead.clone(),
+            co_handlers: proposal.co_handlers.clone(),
+            deadlines: self.deadlines(&ticket, now),
+        };
+        let notice = self.citizen_message(&ticket, &action, now);
+        let next = lifecycle::apply(
+            &ticket,
+            action.clone(),
+            &Actor::System,
+            now,
+            &self.parts.lifecycle,
+        )?;
+        debug_assert_ne!(next.status, TicketStatus::Closed, "a dispatch never closes");
+        let steps = vec![(TicketChange::Action(action), next)];
+        let write = self.change_write(&ticket, steps, notice.into_iter().collect(), now);
+        Ok(match write {
+            Some(write) => (write.ticket.clone(), Some(write)),
+            None => (ticket, None),
+        })
     }
 
     fn urgency(&self, ticket: &Ticket) -> Urgency {
@@ -277,6 +324,38 @@ impl TicketService {
         messages: Vec<OutboxMessage>,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
+        let Some(write) = self.change_write(before, steps, messages, now) else {
+            return Ok(before.clone());
+        };
+        let next = write.ticket.clone();
+        let (queued, hooked) = (!write.messages.is_empty(), !write.webhooks.is_empty());
+        match &self.hooks {
+            Some(hooks) if hooked => {
+                hooks
+                    .store
+                    .save_ticket_change(write.ticket, write.messages, write.webhooks)
+                    .await?;
+            }
+            _ => {
+                self.parts
+                    .tickets
+                    .save_with_outbox(write.ticket, write.messages)
+                    .await?;
+            }
+        }
+        self.change_saved(queued, hooked);
+        Ok(next)
+    }
+
+    /// What [`TicketService::save_steps`] stores: the ticket as the last step leaves it, the
+    /// messages, and the webhooks each step owes (in order). None when there is no step.
+    fn change_write(
+        &self,
+        before: &Ticket,
+        steps: Vec<(TicketChange, Ticket)>,
+        messages: Vec<OutboxMessage>,
+        now: Timestamp,
+    ) -> Option<TicketWrite> {
         let mut webhooks = Vec::new();
         if let Some(hooks) = &self.hooks {
             let mut from = before;
@@ -285,29 +364,23 @@ impl TicketService {
                 from = after;
             }
         }
-        let Some((_, next)) = steps.into_iter().last() else {
-            return Ok(before.clone());
-        };
-        let queued = !messages.is_empty();
-        match &self.hooks {
-            Some(hooks) if !webhooks.is_empty() => {
-                hooks
-                    .store
-                    .save_ticket_change(next.clone(), messages, webhooks)
-                    .await?;
-                hooks.ready.notify_one();
-            }
-            _ => {
-                self.parts
-                    .tickets
-                    .save_with_outbox(next.clone(), messages)
-                    .await?;
-            }
+        let (_, ticket) = steps.into_iter().last()?;
+        Some(TicketWrite {
+            ticket,
+            messages,
+            webhooks,
+        })
+    }
+
+    /// Wakes the outbox worker (`queued`: the change queued messages) and the webhook worker
+    /// (`hooked`: it queued webhooks) once a change is durable.
+    pub fn change_saved(&self, queued: bool, hooked: bool) {
+        if hooked && let Some(hooks) = &self.hooks {
+            hooks.ready.notify_one();
         }
         if queued {
             self.outbox_ready.notify_one();
         }
-        Ok(next)
     }
 
     /// What the citizen is told about `action`, if anything: replies and closures.

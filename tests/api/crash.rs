@@ -223,6 +223,25 @@ fn acknowledged_work_survives_repeated_sigkills_with_unique_numbers_and_exactly_
         "a number issued twice in the store"
     );
 
+    // A confirmed ticket's dispatch is saved in the same transaction as the turn that confirmed
+    // it: every ticket a unit was given has its number in a reply of its conversation, even when
+    // the kill came before that reply left.
+    let mut told = String::new();
+    for session in ledger.messages.keys() {
+        for (from, text) in history(&client, session) {
+            if from == "hotline" {
+                told.push_str(&text);
+                told.push('\n');
+            }
+        }
+    }
+    for number in &all {
+        assert!(
+            told.contains(number),
+            "ticket {number} was dispatched without the turn that confirmed it"
+        );
+    }
+
     // Every accepted unit reply reaches its citizen exactly once (the outbox drains after restart).
     let deadline = Instant::now() + Duration::from_secs(30);
     for (session, answer) in &ledger.replies {

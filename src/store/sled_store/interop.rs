@@ -18,7 +18,7 @@ fn webhook_key(target: &str, id: u64) -> Vec<u8> {
 }
 
 /// A delivery ready to write: its log key, its id (the due-index key) and its bytes.
-type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
+pub(super) type WebhookRow = (Vec<u8>, [u8; 8], Vec<u8>);
 
 /// Numbers the new deliveries and encodes them with their keys (outside the transaction, which
 /// may run more than once).

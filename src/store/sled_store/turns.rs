@@ -1,12 +1,14 @@
 //! A conversation turn and the replies it queues, in one transaction: a crash keeps both or
 //! neither, so a reply is never lost while its turn (and the platform's message id, which makes
-//! a retry a no-op) is kept.
+//! a retry a no-op) is kept. A ticket change the turn made (the dispatch of the ticket it
+//! confirmed, with the notices and webhooks it owes) joins the same transaction.
 
 use sled::Transactional;
 
-use super::{Trees, abort_error, add_feedback_in, encode, index, io_error};
-use crate::domain::{Conversation, OutboxMessage};
-use crate::store::{StoreError, TurnWrites};
+use super::interop::{WebhookRow, number_webhooks};
+use super::{Trees, abort_error, add_feedback_in, encode, index, io_error, ticket_key};
+use crate::domain::{Conversation, OutboxMessage, Ticket};
+use crate::store::{StoreError, TicketWrite, TurnWrites};
 
 /// A turn numbered and encoded on the caller's thread, ready for the writer thread.
 pub(super) struct PreparedTurn {
@@ -15,40 +17,122 @@ pub(super) struct PreparedTurn {
     records: Vec<(u64, Vec<u8>)>,
     feedback: Vec<(String, bool)>,
     messages: Vec<(OutboxMessage, Vec<u8>)>,
+    ticket: Option<PreparedTicket>,
+}
+
+/// A ticket change numbered and encoded on the caller's thread.
+struct PreparedTicket {
+    ticket: Ticket,
+    bytes: Vec<u8>,
+    messages: Vec<(OutboxMessage, Vec<u8>)>,
+    webhooks: Vec<WebhookRow>,
+}
+
+fn number_messages(
+    db: &sled::Db,
+    messages: Vec<OutboxMessage>,
+) -> Result<Vec<(OutboxMessage, Vec<u8>)>, StoreError> {
+    let mut numbered = Vec::with_capacity(messages.len());
+    for mut m in messages {
+        m.id = db.generate_id().map_err(io_error)?;
+        let bytes = encode(&m)?;
+        numbered.push((m, bytes));
+    }
+    Ok(numbered)
+}
+
+impl PreparedTicket {
+    fn new(trees: &Trees, write: TicketWrite) -> Result<PreparedTicket, StoreError> {
+        Ok(PreparedTicket {
+            bytes: encode(&write.ticket)?,
+            messages: number_messages(&trees.db, write.messages)?,
+            webhooks: number_webhooks(trees, write.webhooks)?,
+            ticket: write.ticket,
+        })
+    }
 }
 
 impl PreparedTurn {
     pub(super) fn new(
-        db: &sled::Db,
+        trees: &Trees,
         conversation: &Conversation,
         writes: TurnWrites,
     ) -> Result<PreparedTurn, StoreError> {
+        let db = &trees.db;
         let records = writes
             .records
             .iter()
             .map(|r| Ok((db.generate_id().map_err(io_error)?, encode(r)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut messages = Vec::with_capacity(writes.messages.len());
-        for mut m in writes.messages {
-            m.id = db.generate_id().map_err(io_error)?;
-            let bytes = encode(&m)?;
-            messages.push((m, bytes));
-        }
+        let ticket = match writes.ticket {
+            Some(write) => Some(PreparedTicket::new(trees, write)?),
+            None => None,
+        };
         Ok(PreparedTurn {
             key: conversation.id.0.as_bytes().to_vec(),
             conversation: encode(conversation)?,
             records,
             feedback: writes.feedback,
-            messages,
+            messages: number_messages(db, writes.messages)?,
+            ticket,
         })
     }
+}
+
+/// The conversation, its queued replies and the ticket change, in one transaction.
+fn save_with_ticket(
+    trees: &Trees,
+    turn: &PreparedTurn,
+    change: &PreparedTicket,
+) -> Result<(), StoreError> {
+    (
+        &trees.conversations,
+        &trees.outbox,
+        &trees.outbox_due,
+        &trees.meta,
+        &trees.tickets,
+        &trees.ticket_index,
+        &trees.deadlines,
+        &trees.webhooks,
+        &trees.webhooks_due,
+    )
+        .transaction(
+            |(
+                conversations,
+                outbox,
+                outbox_due,
+                meta,
+                tickets,
+                ticket_index,
+                deadlines,
+                webhooks,
+                webhooks_due,
+            )| {
+                let ticket = &change.ticket;
+                tickets.insert(&ticket_key(ticket.number), change.bytes.clone())?;
+                index::index_ticket(ticket_index, deadlines, meta, ticket)?;
+                for (message, bytes) in change.messages.iter().chain(&turn.messages) {
+                    outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
+                    index::index_new_outbox(outbox_due, meta, message)?;
+                }
+                for (key, id, bytes) in &change.webhooks {
+                    webhooks.insert(key.as_slice(), bytes.clone())?;
+                    webhooks_due.insert(id, key.clone())?;
+                }
+                conversations.insert(turn.key.as_slice(), turn.conversation.clone())?;
+                Ok(())
+            },
+        )
+        .map_err(abort_error)
 }
 
 /// Writes the conversation and queues its messages atomically (a crash keeps both or neither),
 /// then adds the turn's intake records and article feedback in the same group commit; returns
 /// the outbox ids in the order given.
 pub(super) fn save_turn(trees: &Trees, turn: PreparedTurn) -> Result<Vec<u64>, StoreError> {
-    if turn.messages.is_empty() {
+    if let Some(change) = &turn.ticket {
+        save_with_ticket(trees, &turn, change)?;
+    } else if turn.messages.is_empty() {
         trees
             .conversations
             .insert(turn.key.as_slice(), turn.conversation)
@@ -133,6 +217,86 @@ mod tests {
         assert_eq!(texts, ["一", "二"]);
         assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
         assert_eq!(store.pending().unwrap(), 2);
+        store.close().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_ticket_its_dispatch_and_its_turn_are_durable_after_the_one_turn_write() {
+        use crate::domain::{Category, NewTicket, TicketStatus, UnitId};
+        use crate::store::{TicketStore, TicketWrite, TurnWrites};
+
+        let dir = tempfile::tempdir().unwrap();
+        let now = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut conversation = Conversation::start(Channel::Sms, now);
+        let store = SledStore::open(dir.path()).unwrap();
+        let created = store
+            .create_pending(NewTicket {
+                category: Category::Complaint,
+                content: "路灯不亮".into(),
+                district: Some("北湖区".into()),
+                address: None,
+                phone: None,
+                name: None,
+                confidential: false,
+                channel: Channel::Sms,
+                conversation: conversation.id,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let mut dispatched = created.clone();
+        dispatched.status = TicketStatus::Dispatched;
+        dispatched.handling.lead = Some(UnitId::new("street-lights"));
+        conversation.tickets.push(created.number);
+        let notice = |text: &str| {
+            OutboxMessage::new(
+                conversation.id,
+                Channel::Sms,
+                OutboundReply::text(text),
+                None,
+                now,
+            )
+        };
+        let ids = store
+            .save_turn(
+                conversation.clone(),
+                TurnWrites {
+                    messages: vec![notice("回复")],
+                    ticket: Some(TicketWrite {
+                        ticket: dispatched.clone(),
+                        messages: vec![notice("通知")],
+                        webhooks: Vec::new(),
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 1);
+        store.close().unwrap();
+        drop(store);
+
+        let store = SledStore::open(dir.path()).unwrap();
+        let stored = TicketStore::get(&store, created.number).unwrap().unwrap();
+        assert_eq!(stored.status, TicketStatus::Dispatched);
+        assert_eq!(stored.handling.lead, dispatched.handling.lead);
+        let saved = ConversationStore::get(&store, conversation.id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(saved.tickets, vec![created.number]);
+        let due = store.due(now, 10).unwrap();
+        let texts: Vec<&str> = due.iter().map(|m| m.reply.text.as_str()).collect();
+        assert_eq!(texts, ["通知", "回复"]);
+        // The status counts were kept in the same transaction: one ticket, now dispatched.
+        let counts = store.status_counts().unwrap();
+        let count = |s: TicketStatus| {
+            counts
+                .iter()
+                .find(|(status, _)| *status == s)
+                .map_or(0, |(_, n)| *n)
+        };
+        assert_eq!(count(TicketStatus::Dispatched), 1);
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 1);
         store.close().unwrap();
     }
 }
