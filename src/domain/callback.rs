@@ -85,6 +85,10 @@ pub struct PendingSurvey {
     #[serde(default)]
     pub unclear: u8,
     pub asked_at: Timestamp,
+    /// The round was opened by the time limit passing, not by 办结: the reason question says
+    /// the unit goes on under 督办 instead of 重办.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
 }
 
 /// How one callback round ended.
@@ -141,10 +145,12 @@ impl SurveyOutcome {
     }
 }
 
-/// One callback round on a ticket: scheduled at closure, sent, maybe reminded, then finished.
+/// One callback round on a ticket: scheduled at closure (or when the time limit passed), sent,
+/// maybe reminded, then finished.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallbackRound {
     pub round: u32,
+    /// The moment that opened the round: the 办结, or for an expiry round the deadline passed.
     pub closed_at: Timestamp,
     /// When the survey is due to go out (after the delay, inside the allowed hours).
     pub due_at: Timestamp,
@@ -156,6 +162,22 @@ pub struct CallbackRound {
     pub finished_at: Option<Timestamp>,
     #[serde(default)]
     pub outcome: Option<SurveyOutcome>,
+    /// An expiry round (超时回访): the deadline (extensions included) that passed with the ticket
+    /// not closed. `None`: opened by 办结. An expiry round leaves the ticket with its unit; one
+    /// that ended without an outcome was overtaken by the 办结 before the citizen answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Timestamp>,
+}
+
+impl CallbackRound {
+    /// An expiry round that recorded the matter solved with the citizen at least 基本满意: the
+    /// 办结 after it asks no second time.
+    pub fn settles_the_matter(&self) -> bool {
+        self.expired.is_some()
+            && self.outcome.as_ref().is_some_and(|o| {
+                o.solved() && o.satisfaction().is_some_and(|s| !s.is_dissatisfied())
+            })
+    }
 }
 
 /// Every callback round of a ticket, oldest first; defaulted so older tickets load.
@@ -193,6 +215,13 @@ impl Callback {
     /// The first finished rating.
     pub fn first(&self) -> Option<&SurveyOutcome> {
         self.rounds.iter().find_map(|r| r.outcome.as_ref())
+    }
+
+    /// Whether an expiry round was already opened for `deadline` (never two for one moment).
+    pub fn expired_for(&self, deadline: Timestamp) -> bool {
+        self.rounds
+            .iter()
+            .any(|r| r.expired.is_some_and(|d| d.as_second() == deadline.as_second()))
     }
 
     /// The last finished rating (after any 重办).

@@ -27,6 +27,9 @@ pub enum SurveyFinish {
     Escalated,
     /// The round had already ended (answered elsewhere, or recorded as 未联系上).
     Stale,
+    /// An expiry round (超时回访) recorded: the ticket stays with `unit` under 督办; `settled`
+    /// when the answer was 已解决 and satisfied, so the 办结 will not ask again.
+    StillHandled { unit: String, settled: bool },
 }
 
 impl TicketService {
@@ -53,6 +56,12 @@ impl TicketService {
         unreachable_note: &str,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
+        if ticket.callback.current().is_some_and(|r| r.expired.is_some()) {
+            // 超时回访: recorded, the unit goes on; never 重办 (the reason stays with the round).
+            return self
+                .end_expiry_round(ticket, outcome, unreachable_note, now)
+                .await;
+        }
         let unreachable = outcome == SurveyOutcome::Unreachable;
         let before = ticket.clone();
         if let Some(r) = ticket.callback.current_mut() {
@@ -80,6 +89,7 @@ impl TicketService {
                 };
                 let rehandled =
                     lifecycle::apply(&surveyed, action.clone(), &Actor::System, now, rules)?;
+                self.watch_deadline(&surveyed, &rehandled).await?;
                 Some((TicketChange::Action(action), rehandled))
             }
             None => None,
@@ -112,6 +122,12 @@ impl TicketService {
         };
         let rehandle = reason.is_some();
         let next = self.finish_round(ticket, outcome, reason, now).await?;
+        if let Some(round) = next.callback.current().filter(|r| r.expired.is_some()) {
+            return Ok(SurveyFinish::StillHandled {
+                unit: self.unit_name(&next),
+                settled: round.settles_the_matter(),
+            });
+        }
         Ok(match next.status {
             TicketStatus::Escalated => SurveyFinish::Escalated,
             _ if rehandle => SurveyFinish::Rehandled {
@@ -139,6 +155,10 @@ impl TicketService {
                 },
             ),
             SurveyFinish::Escalated => bots.say("survey_escalated", context! { number => &number }),
+            SurveyFinish::StillHandled { unit, settled } => bots.say(
+                "survey_expired_thanks",
+                context! { number => &number, unit => unit, settled => settled },
+            ),
         }
     }
 }
