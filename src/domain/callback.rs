@@ -219,9 +219,10 @@ impl Callback {
 
     /// Whether an expiry round was already opened for `deadline` (never two for one moment).
     pub fn expired_for(&self, deadline: Timestamp) -> bool {
-        self.rounds
-            .iter()
-            .any(|r| r.expired.is_some_and(|d| d.as_second() == deadline.as_second()))
+        self.rounds.iter().any(|r| {
+            r.expired
+                .is_some_and(|d| d.as_second() == deadline.as_second())
+        })
     }
 
     /// The last finished rating (after any 重办).

@@ -170,7 +170,10 @@ async fn a_ticket_past_its_deadline_is_surveyed_on_the_web_chat_and_stays_with_i
     // Closed later: the closing round asks again, and its answer is the final rating.
     reply_and_close(&app, &tokens, &number).await;
     let closed = ticket(&app, &tokens, &number).await;
-    assert_eq!(closed["callback"]["rounds"][1]["cause"], "closed", "{closed}");
+    assert_eq!(
+        closed["callback"]["rounds"][1]["cause"], "closed",
+        "{closed}"
+    );
     assert_eq!(closed["callback"]["rounds"][1]["state"], "待发送");
     assert_eq!(tick(&app, Timestamp::now()).await.sent, 1);
     let again = delivered(&app, &session, "已由").await;
@@ -242,11 +245,18 @@ async fn an_approved_extension_moves_the_expiry_moment() {
         tick(&app, deadline + 1.hour()).await,
         CallbackCounts::default()
     );
-    assert!(messages_with(&app, &session, "已超过办理时限").await.is_empty());
+    assert!(
+        messages_with(&app, &session, "已超过办理时限")
+            .await
+            .is_empty()
+    );
     assert_eq!(tick(&app, until + 1.minute()).await.sent, 1);
     let survey = delivered(&app, &session, "已超过办理时限").await;
     let shown = hotline::clock::display(until);
-    assert!(survey["text"].as_str().unwrap().contains(&shown), "{survey}");
+    assert!(
+        survey["text"].as_str().unwrap().contains(&shown),
+        "{survey}"
+    );
     app.stop().await;
 }
 
@@ -267,7 +277,11 @@ async fn a_ticket_closed_before_its_deadline_gets_only_the_closing_survey() {
         tick(&app, deadline + 1.hour()).await,
         CallbackCounts::default()
     );
-    assert!(messages_with(&app, &session, "已超过办理时限").await.is_empty());
+    assert!(
+        messages_with(&app, &session, "已超过办理时限")
+            .await
+            .is_empty()
+    );
     let surveyed = ticket(&app, &tokens, &number).await;
     assert_eq!(surveyed["callback"]["rounds"].as_array().unwrap().len(), 1);
     assert_eq!(surveyed["callback"]["rounds"][0]["cause"], "closed");
@@ -306,5 +320,62 @@ async fn a_restart_neither_loses_nor_repeats_the_expiry_round() {
     let open = ticket(&app, &tokens, &number).await;
     assert_eq!(open["callback"]["rounds"].as_array().unwrap().len(), 1);
     assert_eq!(open["callback"]["rounds"][0]["state"], "已提醒");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits() {
+    use crate::fake_sms::FakeSms;
+    use crate::sms::{CITIZEN, joined, sms_settings, text};
+    let fake = FakeSms::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let tokens = Tokens::create(data.path()).await;
+    let app = spawn_app_in(data, surveyed_now(sms_settings(&fake))).await;
+    text(
+        &app,
+        CITIZEN,
+        "SMx1",
+        "南山区海景路3号楼下的烧烤店噪音扰民到凌晨",
+    )
+    .await;
+    let summary = fake.wait_quiet(1).await;
+    text(&app, CITIZEN, "SMx2", "确认").await;
+    let created = fake.wait_quiet(summary.len() + 1).await;
+    let receipt = joined(&created[summary.len()..]);
+    let number: String = receipt
+        .split("工单号：")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no ticket number in {receipt}"))
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    unit_act(&app, &tokens, &number, "sign", json!({})).await;
+    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let before = created.len();
+
+    assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
+    let all = fake.wait_quiet(before + 1).await;
+    let survey = joined(&all[before..]);
+    assert!(
+        survey.contains("已超过办理时限") && survey.contains(&number),
+        "{survey}"
+    );
+    assert!(survey.contains("回复1 已解决"), "{survey}");
+    assert!(all[before..].iter().all(|s| s.to == CITIZEN));
+
+    text(&app, CITIZEN, "SMx3", "1").await;
+    let all = fake.wait_quiet(before + 2).await;
+    assert!(joined(&all[before + 1..]).contains("满意吗"));
+    let seen = all.len();
+    text(&app, CITIZEN, "SMx4", "2").await;
+    let all = fake.wait_quiet(seen + 1).await;
+    let seen = all.len();
+    text(&app, CITIZEN, "SMx5", "没有了").await;
+    let all = fake.wait_quiet(seen + 1).await;
+    let thanks = joined(&all[seen..]);
+    assert!(thanks.contains("不再重复回访"), "{thanks}");
+    let rated = ticket(&app, &tokens, &number).await;
+    assert_eq!(rated["status"], "signed");
+    assert_eq!(rated["callback"]["final"], "已解决 · 基本满意");
     app.stop().await;
 }

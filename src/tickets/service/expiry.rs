@@ -36,7 +36,10 @@ pub(super) fn owes_closure(status: TicketStatus) -> bool {
 pub(super) fn finished(status: TicketStatus) -> bool {
     matches!(
         status,
-        TicketStatus::Closed | TicketStatus::Surveyed | TicketStatus::Withdrawn | TicketStatus::Merged
+        TicketStatus::Closed
+            | TicketStatus::Surveyed
+            | TicketStatus::Withdrawn
+            | TicketStatus::Merged
     )
 }
 
@@ -100,7 +103,12 @@ impl TicketService {
     ) -> Result<Ticket, ServiceError> {
         let settings = &self.parts.callback;
         let delay = SignedDuration::from_mins(i64::from(settings.delay_minutes));
-        let due_at = send_at(deadline, delay, super::callback::quiet(settings), &clock::city_tz());
+        let due_at = send_at(
+            deadline,
+            delay,
+            super::callback::quiet(settings),
+            &clock::city_tz(),
+        );
         let mut next = ticket.clone();
         next.callback.hotline_only = next.details.confidential || next.details.phone.is_none();
         next.callback.survey_chat = None;
@@ -153,7 +161,11 @@ impl TicketService {
         let Some(round) = closed.callback.current().filter(|r| r.settles_the_matter()) else {
             return Ok(None);
         };
-        let result = round.outcome.as_ref().map(|o| o.label()).unwrap_or_default();
+        let result = round
+            .outcome
+            .as_ref()
+            .map(|o| o.label())
+            .unwrap_or_default();
         let mut surveyed = lifecycle::apply(
             closed,
             TicketAction::Survey,
@@ -197,7 +209,8 @@ impl TicketService {
             context! { result => result, deadline => deadline },
         )));
         if unreachable {
-            next.events.push(note(self.parts.bots.text(unreachable_note)));
+            next.events
+                .push(note(self.parts.bots.text(unreachable_note)));
         }
         // A later deadline (改派 while the round ran) may already be owed its own round.
         self.rewatch_deadline(&next).await?;

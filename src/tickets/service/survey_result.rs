@@ -29,7 +29,10 @@ pub enum SurveyFinish {
     Stale,
     /// An expiry round (超时回访) recorded: the ticket stays with `unit` under 督办; `settled`
     /// when the answer was 已解决 and satisfied, so the 办结 will not ask again.
-    StillHandled { unit: String, settled: bool },
+    StillHandled {
+        unit: String,
+        settled: bool,
+    },
 }
 
 impl TicketService {
@@ -56,7 +59,11 @@ impl TicketService {
         unreachable_note: &str,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
-        if ticket.callback.current().is_some_and(|r| r.expired.is_some()) {
+        if ticket
+            .callback
+            .current()
+            .is_some_and(|r| r.expired.is_some())
+        {
             // 超时回访: recorded, the unit goes on; never 重办 (the reason stays with the round).
             return self
                 .end_expiry_round(ticket, outcome, unreachable_note, now)
