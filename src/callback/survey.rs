@@ -181,4 +181,28 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn an_expiry_round_says_the_time_limit_passed_and_asks_no_reason_for_rehandling() {
+        let bots = bots();
+        let three = SatisfactionScale::Three;
+        let mut expired = pending(SurveyStep::Solved);
+        expired.expired = true;
+        let intro = expired_intro(&bots, three, &expired, "南山区城管", "2026年12月11日 18:00");
+        assert!(intro.text.contains("已超过办理时限"), "{}", intro.text);
+        assert!(
+            intro.text.contains("2026年12月11日 18:00"),
+            "{}",
+            intro.text
+        );
+        assert!(intro.text.contains("督办"), "{}", intro.text);
+        assert_eq!(payloads(&intro), ["已解决", "未解决"]);
+        let nudge = reminder(&bots, three, &expired);
+        assert!(nudge.text.contains("超过办理时限"), "{}", nudge.text);
+        expired.step = SurveyStep::Comment;
+        expired.solved = Some(false);
+        let reason = ask(&bots, three, &expired);
+        assert!(reason.text.contains("继续督办"), "{}", reason.text);
+        assert!(!reason.text.contains("重新办理"), "{}", reason.text);
+    }
 }

@@ -230,3 +230,68 @@ impl Callback {
         self.rounds.iter().rev().find_map(|r| r.outcome.as_ref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(expired: bool, outcome: Option<SurveyOutcome>) -> CallbackRound {
+        let at = Timestamp::UNIX_EPOCH;
+        CallbackRound {
+            round: 1,
+            closed_at: at,
+            due_at: at,
+            sent_at: Some(at),
+            reminded_at: None,
+            finished_at: outcome.as_ref().map(|_| at),
+            outcome,
+            expired: expired.then_some(at),
+        }
+    }
+
+    fn answered(solved: bool, s: Satisfaction) -> Option<SurveyOutcome> {
+        Some(SurveyOutcome::Answered {
+            solved: Some(solved),
+            satisfaction: Some(s),
+            comment: None,
+        })
+    }
+
+    #[test]
+    fn only_an_expiry_round_answered_solved_and_satisfied_settles_the_matter() {
+        for level in [
+            Satisfaction::VerySatisfied,
+            Satisfaction::Satisfied,
+            Satisfaction::BasicallySatisfied,
+        ] {
+            assert!(round(true, answered(true, level)).settles_the_matter());
+        }
+        assert!(!round(true, answered(true, Satisfaction::Dissatisfied)).settles_the_matter());
+        assert!(!round(true, answered(false, Satisfaction::Satisfied)).settles_the_matter());
+        assert!(!round(true, Some(SurveyOutcome::Unreachable)).settles_the_matter());
+        assert!(!round(true, None).settles_the_matter(), "overtaken");
+        let partial = Some(SurveyOutcome::Answered {
+            solved: Some(true),
+            satisfaction: None,
+            comment: None,
+        });
+        assert!(!round(true, partial).settles_the_matter());
+        assert!(!round(false, answered(true, Satisfaction::Satisfied)).settles_the_matter());
+    }
+
+    #[test]
+    fn a_deadline_is_surveyed_once_and_older_rounds_still_load() {
+        let deadline = Timestamp::UNIX_EPOCH;
+        let mut callback = Callback::default();
+        assert!(!callback.expired_for(deadline));
+        callback.rounds.push(round(true, None));
+        assert!(callback.expired_for(deadline));
+        assert!(!callback.expired_for(deadline + jiff::SignedDuration::from_hours(1)));
+        // A round stored before expiry rounds existed has no `expired` key: a closing round.
+        let old =
+            r#"{"round":1,"closed_at":"2026-11-23T01:00:00Z","due_at":"2026-11-23T02:00:00Z"}"#;
+        let old: CallbackRound = serde_json::from_str(old).unwrap();
+        assert_eq!(old.expired, None);
+        assert!(!serde_json::to_string(&old).unwrap().contains("expired"));
+    }
+}

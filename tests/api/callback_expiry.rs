@@ -379,3 +379,42 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
     assert_eq!(rated["callback"]["final"], "已解决 · 基本满意");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_expiry_survey_still_unanswered_at_closure_gives_way_to_the_closing_survey() {
+    let (app, tokens) = app().await;
+    let (session, number) = signed_ticket(&app, &tokens).await;
+    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
+    delivered(&app, &session, "目前仍由").await;
+
+    // The unit closes before the citizen answers: the expiry round ends without a rating.
+    reply_and_close(&app, &tokens, &number).await;
+    let closed = ticket(&app, &tokens, &number).await;
+    assert_eq!(
+        closed["callback"]["rounds"][0]["state"], "已转办结回访",
+        "{closed}"
+    );
+    assert!(closed["callback"]["rounds"][0]["result"].is_null());
+    assert_eq!(closed["callback"]["rounds"][1]["cause"], "closed");
+    assert!(
+        closed["events"].to_string().contains("改为办结回访"),
+        "{closed}"
+    );
+
+    assert_eq!(tick(&app, Timestamp::now()).await.sent, 1);
+    delivered(&app, &session, "已由").await;
+    app.say(&session, "1").await;
+    app.say(&session, "满意").await;
+    let done = app.say(&session, "没有了").await;
+    assert_eq!(done["ticket"]["status"], "已回访", "{done}");
+    let surveyed = ticket(&app, &tokens, &number).await;
+    assert_eq!(surveyed["callback"]["first"], "已解决 · 满意");
+    assert_eq!(surveyed["callback"]["final"], "已解决 · 满意");
+    // The expiry round's old entries find nothing more to do.
+    assert_eq!(
+        tick(&app, deadline + 72.hours()).await,
+        CallbackCounts::default()
+    );
+    app.stop().await;
+}
