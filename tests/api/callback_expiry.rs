@@ -418,3 +418,110 @@ async fn an_expiry_survey_still_unanswered_at_closure_gives_way_to_the_closing_s
     );
     app.stop().await;
 }
+
+/// The real store and ticket service in a temp dir, without a server: for the schedule itself.
+mod schedule {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use hotline::app::{Paths, build_ticket_service};
+    use hotline::bots::Bots;
+    use hotline::callback::worker::{CallbackCounts, CallbackWorker};
+    use hotline::domain::lifecycle::{Actor, TicketAction};
+    use hotline::domain::{Category, Channel, Conversation, NewTicket, UnitId};
+    use hotline::store::{CallbackStore, ConversationStore, OutboxStore, SledStore, TicketStore};
+    use hotline::tickets::scheduler::Scheduler;
+    use jiff::{Timestamp, ToSpan};
+
+    use crate::helpers::{repo, surveyed_now, test_settings};
+
+    #[tokio::test]
+    async fn the_expiry_moment_is_on_the_schedule_and_the_supervision_writes_it_again_if_missing() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(data.path()).unwrap());
+        let bots = Arc::new(Bots::load(&repo().join("bots")).unwrap());
+        let paths = Paths {
+            data: ".".into(),
+            config: repo().join("config"),
+        };
+        let settings = surveyed_now(test_settings());
+        let ready = Arc::new(tokio::sync::Notify::new());
+        let service = Arc::new(
+            build_ticket_service(&settings, &paths, store.clone(), bots.clone(), ready).unwrap(),
+        );
+        let worker = CallbackWorker {
+            service: service.clone(),
+            conversations: store.clone(),
+            locks: Default::default(),
+            reach: None,
+            every: Duration::from_secs(60),
+        };
+        let scheduler = Scheduler {
+            service: service.clone(),
+            bots,
+            every: Duration::from_secs(60),
+        };
+        let now = Timestamp::now();
+        let conversation = Conversation::start(Channel::Web, now);
+        let conversation_id = conversation.id;
+        ConversationStore::save(&*store, conversation)
+            .await
+            .unwrap();
+        let created = store
+            .create(NewTicket {
+                category: Category::Complaint,
+                content: "楼下烧烤噪音扰民".into(),
+                district: Some("南山区".into()),
+                address: Some("海景路3号".into()),
+                phone: Some("13812345678".into()),
+                name: None,
+                confidential: true,
+                channel: Channel::Web,
+                conversation: conversation_id,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let ticket = service.on_created(created, now).await.unwrap();
+        let n = ticket.number;
+        let deadline = ticket.handling.deadline.expect("dispatched at once");
+        let unit = Actor::Unit(UnitId::new("nanshan-urban"));
+        service
+            .act(n, TicketAction::Sign, &unit, now)
+            .await
+            .unwrap();
+        // The dispatch wrote the moment; nothing else of this ticket is on the schedule.
+        let due = store.due_callbacks(deadline + 1.hour(), 10).unwrap();
+        assert_eq!(due, vec![(deadline, n)]);
+
+        // As if dispatched by a version without expiry rounds: the entry is missing.
+        store.unschedule_callback(deadline, n).await.unwrap();
+        assert_eq!(
+            worker.tick(deadline + 1.hour()).await,
+            CallbackCounts::default()
+        );
+        // The 督办 writes it again; the next tick opens the round and sends its survey.
+        assert_eq!(scheduler.tick(deadline + 1.hour()).await, (0, 1));
+        let outbox_before = store.pending().unwrap();
+        assert_eq!(worker.tick(deadline + 1.hour()).await.sent, 1);
+        assert_eq!(store.pending().unwrap(), outbox_before + 1);
+        let queued = store.due(deadline + 1.hour(), 10).unwrap();
+        assert!(
+            queued
+                .iter()
+                .any(|m| m.reply.text.contains("已超过办理时限")),
+            "{queued:?}"
+        );
+        let surveyed = TicketStore::get(&*store, n).unwrap().unwrap();
+        assert!(surveyed.callback.hotline_only, "保密: the hotline alone");
+        assert_eq!(surveyed.callback.rounds.len(), 1);
+        assert_eq!(surveyed.callback.rounds[0].expired, Some(deadline));
+        // The 督办 fires once per deadline; nothing more to schedule or send.
+        assert_eq!(scheduler.tick(deadline + 2.hours()).await, (0, 0));
+        assert_eq!(
+            worker.tick(deadline + 2.hours()).await,
+            CallbackCounts::default()
+        );
+        store.close().unwrap();
+    }
+}
