@@ -429,14 +429,17 @@ mod schedule {
     use hotline::callback::worker::{CallbackCounts, CallbackWorker};
     use hotline::domain::lifecycle::{Actor, TicketAction};
     use hotline::domain::{Category, Channel, Conversation, NewTicket, UnitId};
+    use hotline::store::WebhookStore;
     use hotline::store::{CallbackStore, ConversationStore, OutboxStore, SledStore, TicketStore};
     use hotline::tickets::scheduler::Scheduler;
+    use hotline::tickets::{Hooks, SurveyFinish};
+    use hotline::webhooks::UnitWebhooks;
     use jiff::{Timestamp, ToSpan};
 
     use crate::helpers::{repo, surveyed_now, test_settings};
 
     #[tokio::test]
-    async fn the_expiry_moment_is_on_the_schedule_and_the_supervision_writes_it_again_if_missing() {
+    async fn the_expiry_moment_is_scheduled_the_supervision_rewrites_it_and_units_hear_each_step() {
         let data = tempfile::tempdir().unwrap();
         let store = Arc::new(SledStore::open(data.path()).unwrap());
         let bots = Arc::new(Bots::load(&repo().join("bots")).unwrap());
@@ -446,8 +449,22 @@ mod schedule {
         };
         let settings = surveyed_now(test_settings());
         let ready = Arc::new(tokio::sync::Notify::new());
+        // nanshan-urban's case system takes webhooks: they are queued on the real store.
+        let config = tempfile::tempdir().unwrap();
+        let url = "[[webhook]]\nunit = \"nanshan-urban\"\nurl = \"https://cases.example\"\n";
+        std::fs::write(config.path().join("webhooks.toml"), url).unwrap();
+        let units = hotline::units::Units::load(&paths.config).unwrap();
+        let secret = |_: &str| Some(hotline::config::Secret::new("s".into()));
+        let webhooks = UnitWebhooks::load(config.path(), &units, secret).unwrap();
+        let hooks = Hooks {
+            hook: Arc::new(webhooks),
+            store: store.clone(),
+            ready: Arc::new(tokio::sync::Notify::new()),
+        };
         let service = Arc::new(
-            build_ticket_service(&settings, &paths, store.clone(), bots.clone(), ready).unwrap(),
+            build_ticket_service(&settings, &paths, store.clone(), bots.clone(), ready)
+                .unwrap()
+                .with_hooks(hooks),
         );
         let worker = CallbackWorker {
             service: service.clone(),
@@ -516,6 +533,40 @@ mod schedule {
         assert!(surveyed.callback.hotline_only, "保密: the hotline alone");
         assert_eq!(surveyed.callback.rounds.len(), 1);
         assert_eq!(surveyed.callback.rounds[0].expired, Some(deadline));
+        // The unit heard of each step through the one save path, never of the citizen's words.
+        let pending = ConversationStore::get(&*store, conversation_id)
+            .unwrap()
+            .unwrap()
+            .pending_survey
+            .expect("the survey waits on the conversation");
+        assert!(pending.expired);
+        let answered = hotline::domain::PendingSurvey {
+            solved: Some(false),
+            satisfaction: Some(hotline::domain::Satisfaction::Dissatisfied),
+            ..pending
+        };
+        let reason = Some("凌晨还在营业".to_string());
+        let finish = service
+            .finish_survey(&answered, reason, deadline + 90.minutes())
+            .await
+            .unwrap();
+        assert!(
+            matches!(finish, SurveyFinish::StillHandled { settled: false, .. }),
+            "{finish:?}"
+        );
+        let queued = store.due_webhooks(deadline + 2.hours(), 100).unwrap();
+        let events: Vec<&str> = queued.iter().map(|d| d.event.as_str()).collect();
+        for event in ["ticket.survey_due", "ticket.survey_sent", "ticket.survey"] {
+            assert!(events.contains(&event), "{event} not in {events:?}");
+        }
+        assert!(!events.contains(&"ticket.rehandle"), "{events:?}");
+        let result = queued.iter().find(|d| d.event == "ticket.survey").unwrap();
+        let body: serde_json::Value = serde_json::from_str(&result.body).unwrap();
+        assert_eq!(body["ticket"]["status"], "signed");
+        assert_eq!(body["ticket"]["callback"]["rounds"][0]["cause"], "expired");
+        assert_eq!(body["ticket"]["callback"]["final"], "未解决 · 不满意");
+        assert!(!result.body.contains("凌晨还在营业"), "{}", result.body);
+
         // The 督办 fires once per deadline; nothing more to schedule or send.
         assert_eq!(scheduler.tick(deadline + 2.hours()).await, (0, 0));
         assert_eq!(
