@@ -138,6 +138,7 @@ const REQUIRED: &[&str] = &[
     "event_survey_expired",
     "event_survey_settled",
     "event_survey_superseded",
+    "survey_overtaken",
 ];
 
 pub struct Bots {

@@ -1,8 +1,10 @@
 //! 超时回访 over real HTTP, with the worker run at explicit moments: a ticket whose time limit
 //! passes before 办结 gets the survey on the web chat and stays with its unit; an extension moves
 //! the moment; a ticket closed in time gets only the closing survey; the answers count in the
-//! rates; the 办结 after an expiry round asks again unless that round settled the matter; a
-//! restart neither loses nor repeats the round.
+//! rates; the 办结 after an expiry round asks again unless that round settled the matter, and
+//! overtakes one still unanswered; a restart neither loses nor repeats the round; the same by SMS
+//! through the fake provider; and, on the store itself, the moment written at dispatch and again
+//! by the 督办, with each step queued as a webhook for the unit.
 
 use std::time::Duration;
 
@@ -381,15 +383,20 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
 }
 
 #[tokio::test]
-async fn an_expiry_survey_still_unanswered_at_closure_gives_way_to_the_closing_survey() {
+async fn an_expiry_survey_unfinished_at_closure_gives_way_to_the_closing_survey() {
     let (app, tokens) = app().await;
     let (session, number) = signed_ticket(&app, &tokens).await;
     let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
     assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
     delivered(&app, &session, "目前仍由").await;
 
-    // The unit closes before the citizen answers: the expiry round ends without a rating.
+    // The unit closes before the citizen has answered all: the expiry round ends without a
+    // rating, and the late answers are told that the closing survey will ask.
+    app.say(&session, "1").await;
     reply_and_close(&app, &tokens, &number).await;
+    app.say(&session, "满意").await;
+    let late = app.say(&session, "没有了").await;
+    assert!(reply_text(&late).contains("就办结结果再向您回访"), "{late}");
     let closed = ticket(&app, &tokens, &number).await;
     assert_eq!(
         closed["callback"]["rounds"][0]["state"], "已转办结回访",

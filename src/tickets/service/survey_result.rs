@@ -33,6 +33,8 @@ pub enum SurveyFinish {
         unit: String,
         settled: bool,
     },
+    /// The answers came to an expiry round the 办结 overtook: the closing round will ask.
+    Overtaken,
 }
 
 impl TicketService {
@@ -116,7 +118,15 @@ impl TicketService {
     ) -> Result<SurveyFinish, ServiceError> {
         let ticket = self.get(pending.ticket)?;
         if open_round(&ticket).is_none_or(|r| r.round != pending.round) {
-            return Ok(SurveyFinish::Stale);
+            let overtaken =
+                ticket.callback.rounds.iter().any(|r| {
+                    r.round == pending.round && r.expired.is_some() && r.outcome.is_none()
+                });
+            return Ok(if overtaken && ticket.status == TicketStatus::Closed {
+                SurveyFinish::Overtaken
+            } else {
+                SurveyFinish::Stale
+            });
         }
         let comment = comment.filter(|c| !c.trim().is_empty());
         let reason = survey::wants_reason(pending)
@@ -162,6 +172,7 @@ impl TicketService {
                 },
             ),
             SurveyFinish::Escalated => bots.say("survey_escalated", context! { number => &number }),
+            SurveyFinish::Overtaken => bots.say("survey_overtaken", context! { number => &number }),
             SurveyFinish::StillHandled { unit, settled } => bots.say(
                 "survey_expired_thanks",
                 context! { number => &number, unit => unit, settled => settled },
