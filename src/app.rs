@@ -443,6 +443,12 @@ impl Application {
         self.callbacks.clone()
     }
 
+    /// A handle on the outbox worker, so a test can deliver what is due at a moment of its
+    /// choosing (a survey the callback worker queued at that moment).
+    pub fn outbox(&self) -> OutboxWorker {
+        self.outbox.clone()
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

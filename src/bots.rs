@@ -131,6 +131,14 @@ const REQUIRED: &[&str] = &[
     "sms_resubscribed",
     "sms_verification_code",
     "event_survey_no_channel",
+    "survey_expired_intro",
+    "survey_expired_reminder",
+    "survey_expired_ask_reason",
+    "survey_expired_thanks",
+    "event_survey_expired",
+    "event_survey_settled",
+    "event_survey_superseded",
+    "survey_overtaken",
 ];
 
 pub struct Bots {

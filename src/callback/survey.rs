@@ -34,6 +34,9 @@ pub fn question_text(bots: &Bots, pending: &PendingSurvey) -> String {
     match pending.step {
         SurveyStep::Solved => bots.text("survey_question_solved"),
         SurveyStep::Satisfaction => bots.text("survey_ask_satisfaction"),
+        SurveyStep::Comment if wants_reason(pending) && pending.expired => {
+            bots.text("survey_expired_ask_reason")
+        }
         SurveyStep::Comment if wants_reason(pending) => bots.text("survey_ask_reason"),
         SurveyStep::Comment => bots.text("survey_ask_comment"),
     }
@@ -71,10 +74,31 @@ pub fn intro(
     OutboundReply::text(text).with_buttons(buttons(bots, scale, pending))
 }
 
+/// The first message of an expiry round (超时回访): the time limit passed, the unit goes on
+/// under 督办, and the first question.
+pub fn expired_intro(
+    bots: &Bots,
+    scale: SatisfactionScale,
+    pending: &PendingSurvey,
+    unit: &str,
+    deadline: &str,
+) -> OutboundReply {
+    let text = bots.say(
+        "survey_expired_intro",
+        context! { number => pending.ticket.to_string(), unit => unit, deadline => deadline },
+    );
+    OutboundReply::text(text).with_buttons(buttons(bots, scale, pending))
+}
+
 /// The one reminder: the question still waiting, with its buttons.
 pub fn reminder(bots: &Bots, scale: SatisfactionScale, pending: &PendingSurvey) -> OutboundReply {
+    let template = if pending.expired {
+        "survey_expired_reminder"
+    } else {
+        "survey_reminder"
+    };
     let text = bots.say(
-        "survey_reminder",
+        template,
         context! { number => pending.ticket.to_string(), question => question_text(bots, pending) },
     );
     OutboundReply::text(text).with_buttons(buttons(bots, scale, pending))
@@ -107,6 +131,7 @@ mod tests {
             satisfaction: None,
             unclear: 0,
             asked_at: jiff::Timestamp::UNIX_EPOCH,
+            expired: false,
         }
     }
 
@@ -155,5 +180,29 @@ mod tests {
                 Some(level)
             );
         }
+    }
+
+    #[test]
+    fn an_expiry_round_says_the_time_limit_passed_and_asks_no_reason_for_rehandling() {
+        let bots = bots();
+        let three = SatisfactionScale::Three;
+        let mut expired = pending(SurveyStep::Solved);
+        expired.expired = true;
+        let intro = expired_intro(&bots, three, &expired, "南山区城管", "2026年12月11日 18:00");
+        assert!(intro.text.contains("已超过办理时限"), "{}", intro.text);
+        assert!(
+            intro.text.contains("2026年12月11日 18:00"),
+            "{}",
+            intro.text
+        );
+        assert!(intro.text.contains("督办"), "{}", intro.text);
+        assert_eq!(payloads(&intro), ["已解决", "未解决"]);
+        let nudge = reminder(&bots, three, &expired);
+        assert!(nudge.text.contains("超过办理时限"), "{}", nudge.text);
+        expired.step = SurveyStep::Comment;
+        expired.solved = Some(false);
+        let reason = ask(&bots, three, &expired);
+        assert!(reason.text.contains("继续督办"), "{}", reason.text);
+        assert!(!reason.text.contains("重新办理"), "{}", reason.text);
     }
 }

@@ -1,6 +1,7 @@
 //! The callback worker: every `callback.interval_secs` it reads the due entries of the callback
 //! schedule (a sled tree ordered by time, so only what is due is read) and lets the ticket
-//! service send the survey, the reminder, or record 未联系上.
+//! service send the survey, the reminder, or record 未联系上 — and open the 超时回访 of a ticket
+//! whose time limit passed before 办结.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub struct CallbackCounts {
     pub unreachable: usize,
     /// Rounds closed after the reminder with the answers given so far.
     pub partial: usize,
+    /// Expiry rounds (超时回访) opened whose survey waits for its moment (one sent at once counts
+    /// in `sent`).
+    pub opened: usize,
 }
 
 pub struct CallbackWorker {
@@ -65,6 +69,7 @@ impl CallbackWorker {
                             CallbackStep::Reminded => counts.reminded += 1,
                             CallbackStep::Unreachable => counts.unreachable += 1,
                             CallbackStep::Partial => counts.partial += 1,
+                            CallbackStep::Opened => counts.opened += 1,
                             CallbackStep::Waiting | CallbackStep::Dropped => {}
                         }
                     }

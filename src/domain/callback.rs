@@ -85,6 +85,10 @@ pub struct PendingSurvey {
     #[serde(default)]
     pub unclear: u8,
     pub asked_at: Timestamp,
+    /// The round was opened by the time limit passing, not by 办结: the reason question says
+    /// the unit goes on under 督办 instead of 重办.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
 }
 
 /// How one callback round ended.
@@ -141,10 +145,12 @@ impl SurveyOutcome {
     }
 }
 
-/// One callback round on a ticket: scheduled at closure, sent, maybe reminded, then finished.
+/// One callback round on a ticket: scheduled at closure (or when the time limit passed), sent,
+/// maybe reminded, then finished.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallbackRound {
     pub round: u32,
+    /// The moment that opened the round: the 办结, or for an expiry round the deadline passed.
     pub closed_at: Timestamp,
     /// When the survey is due to go out (after the delay, inside the allowed hours).
     pub due_at: Timestamp,
@@ -156,6 +162,22 @@ pub struct CallbackRound {
     pub finished_at: Option<Timestamp>,
     #[serde(default)]
     pub outcome: Option<SurveyOutcome>,
+    /// An expiry round (超时回访): the deadline (extensions included) that passed with the ticket
+    /// not closed. `None`: opened by 办结. An expiry round leaves the ticket with its unit; one
+    /// that ended without an outcome was overtaken by the 办结 before the citizen answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Timestamp>,
+}
+
+impl CallbackRound {
+    /// An expiry round that recorded the matter solved with the citizen at least 基本满意: the
+    /// 办结 after it asks no second time.
+    pub fn settles_the_matter(&self) -> bool {
+        self.expired.is_some()
+            && self.outcome.as_ref().is_some_and(|o| {
+                o.solved() && o.satisfaction().is_some_and(|s| !s.is_dissatisfied())
+            })
+    }
 }
 
 /// Every callback round of a ticket, oldest first; defaulted so older tickets load.
@@ -195,8 +217,81 @@ impl Callback {
         self.rounds.iter().find_map(|r| r.outcome.as_ref())
     }
 
+    /// Whether an expiry round was already opened for `deadline` (never two for one moment).
+    pub fn expired_for(&self, deadline: Timestamp) -> bool {
+        self.rounds.iter().any(|r| {
+            r.expired
+                .is_some_and(|d| d.as_second() == deadline.as_second())
+        })
+    }
+
     /// The last finished rating (after any 重办).
     pub fn last(&self) -> Option<&SurveyOutcome> {
         self.rounds.iter().rev().find_map(|r| r.outcome.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(expired: bool, outcome: Option<SurveyOutcome>) -> CallbackRound {
+        let at = Timestamp::UNIX_EPOCH;
+        CallbackRound {
+            round: 1,
+            closed_at: at,
+            due_at: at,
+            sent_at: Some(at),
+            reminded_at: None,
+            finished_at: outcome.as_ref().map(|_| at),
+            outcome,
+            expired: expired.then_some(at),
+        }
+    }
+
+    fn answered(solved: bool, s: Satisfaction) -> Option<SurveyOutcome> {
+        Some(SurveyOutcome::Answered {
+            solved: Some(solved),
+            satisfaction: Some(s),
+            comment: None,
+        })
+    }
+
+    #[test]
+    fn only_an_expiry_round_answered_solved_and_satisfied_settles_the_matter() {
+        for level in [
+            Satisfaction::VerySatisfied,
+            Satisfaction::Satisfied,
+            Satisfaction::BasicallySatisfied,
+        ] {
+            assert!(round(true, answered(true, level)).settles_the_matter());
+        }
+        assert!(!round(true, answered(true, Satisfaction::Dissatisfied)).settles_the_matter());
+        assert!(!round(true, answered(false, Satisfaction::Satisfied)).settles_the_matter());
+        assert!(!round(true, Some(SurveyOutcome::Unreachable)).settles_the_matter());
+        assert!(!round(true, None).settles_the_matter(), "overtaken");
+        let partial = Some(SurveyOutcome::Answered {
+            solved: Some(true),
+            satisfaction: None,
+            comment: None,
+        });
+        assert!(!round(true, partial).settles_the_matter());
+        assert!(!round(false, answered(true, Satisfaction::Satisfied)).settles_the_matter());
+    }
+
+    #[test]
+    fn a_deadline_is_surveyed_once_and_older_rounds_still_load() {
+        let deadline = Timestamp::UNIX_EPOCH;
+        let mut callback = Callback::default();
+        assert!(!callback.expired_for(deadline));
+        callback.rounds.push(round(true, None));
+        assert!(callback.expired_for(deadline));
+        assert!(!callback.expired_for(deadline + jiff::SignedDuration::from_hours(1)));
+        // A round stored before expiry rounds existed has no `expired` key: a closing round.
+        let old =
+            r#"{"round":1,"closed_at":"2026-11-23T01:00:00Z","due_at":"2026-11-23T02:00:00Z"}"#;
+        let old: CallbackRound = serde_json::from_str(old).unwrap();
+        assert_eq!(old.expired, None);
+        assert!(!serde_json::to_string(&old).unwrap().contains("expired"));
     }
 }

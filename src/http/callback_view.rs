@@ -22,7 +22,9 @@ pub struct CallbackView {
 #[derive(Serialize)]
 pub struct RoundView {
     pub round: u32,
-    /// 待发送 · 待回复 · 已提醒 · 已完成
+    /// What opened the round: `closed` (办结) or `expired` (the time limit passed first: 超时回访).
+    pub cause: &'static str,
+    /// 待发送 · 待回复 · 已提醒 · 已完成 · 已转办结回访 (an expiry round overtaken by the 办结)
     pub state: &'static str,
     pub due_at: String,
     pub sent_at: Option<String>,
@@ -33,6 +35,7 @@ pub struct RoundView {
 
 fn round_view(r: &CallbackRound, show_comment: bool) -> RoundView {
     let state = match (r.sent_at, r.reminded_at, r.finished_at) {
+        (_, _, Some(_)) if r.outcome.is_none() => "已转办结回访",
         (_, _, Some(_)) => "已完成",
         (None, _, _) => "待发送",
         (Some(_), None, _) => "待回复",
@@ -46,6 +49,11 @@ fn round_view(r: &CallbackRound, show_comment: bool) -> RoundView {
     };
     RoundView {
         round: r.round,
+        cause: if r.expired.is_some() {
+            "expired"
+        } else {
+            "closed"
+        },
         state,
         due_at: clock::display(r.due_at),
         sent_at: r.sent_at.map(clock::display),

@@ -93,6 +93,7 @@ fn surveyed(mut t: Ticket, outcome: SurveyOutcome, hours: i64) -> Ticket {
         reminded_at: None,
         finished_at: Some(at(hours)),
         outcome: Some(outcome),
+        expired: None,
     });
     act(t, TicketAction::Survey, &Actor::System, hours)
 }

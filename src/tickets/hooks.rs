@@ -19,6 +19,12 @@ pub enum TicketChange {
     SurveySent,
     SurveyReminded,
     RepeatedReport,
+    /// The time limit passed before 办结: an expiry round (超时回访) opened, the ticket stays with
+    /// its unit (`survey_due`).
+    ExpiryRoundOpened,
+    /// An expiry round ended with the citizen's answers or 未联系上 (`survey`, like the result
+    /// of a closing round), a note on the trail; the status does not change.
+    ExpirySurvey,
 }
 
 impl TicketChange {
@@ -30,12 +36,17 @@ impl TicketChange {
             TicketChange::SurveySent => "survey_sent",
             TicketChange::SurveyReminded => "survey_reminder",
             TicketChange::RepeatedReport => "repeated_report",
+            TicketChange::ExpiryRoundOpened => "survey_due",
+            TicketChange::ExpirySurvey => "survey",
         }
     }
 
     /// Whether the step appended an event to the ticket's audit trail (whose actor acted).
     pub fn appends_event(&self) -> bool {
-        matches!(self, TicketChange::Action(_) | TicketChange::RepeatedReport)
+        matches!(
+            self,
+            TicketChange::Action(_) | TicketChange::RepeatedReport | TicketChange::ExpirySurvey
+        )
     }
 }
 

@@ -110,6 +110,7 @@ impl Deliverer for TranscriptDeliverer {
     }
 }
 
+#[derive(Clone)]
 pub struct OutboxWorker {
     pub store: Arc<dyn OutboxStore>,
     pub deliverers: HashMap<Channel, Arc<dyn Deliverer>>,

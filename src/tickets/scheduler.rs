@@ -147,6 +147,9 @@ impl TicketService {
         } else {
             warned.yellow = true;
         }
+        if red {
+            self.rewatch_deadline(&next).await?;
+        }
         // Through the one save path: the units' webhooks hear of 催办 and 督办 too.
         let change = super::TicketChange::Action(action);
         self.save_steps(&ticket, vec![(change, next)], Vec::new(), now)

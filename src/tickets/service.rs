@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use minijinja::context;
 
 mod callback;
+mod expiry;
 mod survey_result;
 mod survey_steps;
 pub use callback::{CallbackContext, CallbackStep};
@@ -287,17 +288,21 @@ impl TicketService {
         let notice = self.citizen_message(&ticket, &action, now);
         let mut next =
             lifecycle::apply(&ticket, action.clone(), actor, now, &self.parts.lifecycle)?;
-        if next.status == TicketStatus::Closed && ticket.status != TicketStatus::Closed {
-            self.open_callback_round(&mut next, now).await?;
+        if expiry::finished(next.status) && !expiry::finished(ticket.status) {
+            self.overtake_expiry_round(&mut next, now);
         }
+        let mut settled = None;
+        if next.status == TicketStatus::Closed && ticket.status != TicketStatus::Closed {
+            settled = self.settled_survey(&next, now)?;
+            if settled.is_none() {
+                self.open_callback_round(&mut next, now).await?;
+            }
+        }
+        self.watch_deadline(&ticket, &next).await?;
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
-        self.save_steps(
-            &ticket,
-            vec![(TicketChange::Action(action), next)],
-            messages,
-            now,
-        )
-        .await
+        let mut steps = vec![(TicketChange::Action(action), next)];
+        steps.extend(settled.map(|s| (TicketChange::Action(TicketAction::Survey), s)));
+        self.save_steps(&ticket, steps, messages, now).await
     }
 
     /// The citizen reported the same open matter again (并单 at intake): `after` carries the

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub data: TempDir,
     /// The server's callback worker, to run at a moment the test chooses.
     pub callbacks: std::sync::Arc<hotline::callback::worker::CallbackWorker>,
+    /// The server's outbox worker, to deliver at a moment the test chooses.
+    pub outbox: hotline::tickets::outbox::OutboxWorker,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -73,6 +75,7 @@ async fn start_app(data: TempDir, settings: Settings, paths: &Paths) -> TestApp 
     let app = Application::build(settings, paths).await.unwrap();
     let addr = app.local_addr().unwrap();
     let callbacks = app.callbacks();
+    let outbox = app.outbox();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -82,6 +85,7 @@ async fn start_app(data: TempDir, settings: Settings, paths: &Paths) -> TestApp 
         client: reqwest::Client::new(),
         data,
         callbacks,
+        outbox,
         stop: Some(stop),
         task: Some(task),
     }

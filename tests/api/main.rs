@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod callback;
 mod callback_channels;
+mod callback_expiry;
 mod callback_schedule;
 mod channel_api;
 mod channels;

@@ -216,6 +216,7 @@ fn callback_round(
         reminded_at: None,
         finished_at: None,
         outcome: None,
+        expired: None,
     });
     if due > now {
         return None;

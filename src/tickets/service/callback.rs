@@ -2,7 +2,8 @@
 //! its one reminder inside the allowed hours, and the round ends with the citizen's answers or as
 //! 未联系上. 未解决 or 不满意 with a reason sends the ticket back to its unit (重办), after which
 //! the next closure opens the second round; every round stays on the ticket (`survey_result`).
-//! The worker's steps themselves are in `survey_steps`.
+//! The worker's steps themselves are in `survey_steps`; rounds opened by a time limit passing
+//! before 办结 (超时回访) in `expiry`.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -34,6 +35,8 @@ pub enum CallbackStep {
     Partial,
     /// Not yet: the entry was moved to its moment.
     Waiting,
+    /// The time limit passed before 办结: an expiry round opened; its survey waits for its moment.
+    Opened,
     /// Nothing to do any more (answered, re-handled, withdrawn): the entry was removed.
     Dropped,
 }
@@ -42,17 +45,22 @@ fn hours(h: u32) -> SignedDuration {
     SignedDuration::from_hours(i64::from(h))
 }
 
-fn quiet(settings: &CallbackSettings) -> QuietHours {
+pub(super) fn quiet(settings: &CallbackSettings) -> QuietHours {
     let (start, end) = settings
         .quiet_hours()
         .unwrap_or((jiff::civil::Time::midnight(), jiff::civil::Time::midnight()));
     QuietHours { start, end }
 }
 
-/// The round still waiting for an answer, if the ticket is closed and has one.
+/// The round still waiting for an answer: a closing round while the ticket is closed, an expiry
+/// round until the handling is over (`expiry::finished`).
 pub(super) fn open_round(ticket: &Ticket) -> Option<&CallbackRound> {
     let round = ticket.callback.current()?;
-    (ticket.status == TicketStatus::Closed && round.finished_at.is_none()).then_some(round)
+    let open = match round.expired {
+        None => ticket.status == TicketStatus::Closed,
+        Some(_) => !super::expiry::finished(ticket.status),
+    };
+    (open && round.finished_at.is_none()).then_some(round)
 }
 
 impl TicketService {
@@ -96,6 +104,7 @@ impl TicketService {
             reminded_at: None,
             finished_at: None,
             outcome: None,
+            expired: None,
         });
         self.parts
             .callbacks
@@ -133,8 +142,9 @@ impl TicketService {
         Ok(())
     }
 
-    /// The worker's step for one entry: send the survey, the reminder, or record 未联系上 —
-    /// whichever the ticket's open round is due for at `now`.
+    /// The worker's step for one entry: open the expiry round when the deadline passed before
+    /// 办结, then send the survey, the reminder, or record 未联系上 — whichever the ticket's open
+    /// round is due for at `now`.
     pub async fn run_due_callback(
         &self,
         due: Timestamp,
@@ -143,10 +153,15 @@ impl TicketService {
         ctx: &CallbackContext<'_>,
     ) -> Result<CallbackStep, ServiceError> {
         let settings = &self.parts.callback;
-        let Some(ticket) = self.parts.tickets.get(number)? else {
+        let Some(mut ticket) = self.parts.tickets.get(number)? else {
             self.reschedule(due, None, number).await?;
             return Ok(CallbackStep::Dropped);
         };
+        let mut opened = false;
+        if let Some(deadline) = super::expiry::expiry_owed(&ticket, now) {
+            ticket = self.open_expiry_round(ticket, deadline, now).await?;
+            opened = true;
+        }
         let Some(round) = open_round(&ticket).cloned() else {
             self.reschedule(due, None, number).await?;
             return Ok(CallbackStep::Dropped);
@@ -174,7 +189,11 @@ impl TicketService {
         // and not yet due.
         if now.as_second() < at.as_second() {
             self.reschedule(due, Some(at), number).await?;
-            return Ok(CallbackStep::Waiting);
+            return Ok(if opened {
+                CallbackStep::Opened
+            } else {
+                CallbackStep::Waiting
+            });
         }
         // The step names which of the three moments is due: survey, reminder, give-up.
         let (done, next) = match step {

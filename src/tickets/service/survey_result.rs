@@ -27,6 +27,14 @@ pub enum SurveyFinish {
     Escalated,
     /// The round had already ended (answered elsewhere, or recorded as 未联系上).
     Stale,
+    /// An expiry round (超时回访) recorded: the ticket stays with `unit` under 督办; `settled`
+    /// when the answer was 已解决 and satisfied, so the 办结 will not ask again.
+    StillHandled {
+        unit: String,
+        settled: bool,
+    },
+    /// The answers came to an expiry round the 办结 overtook: the closing round will ask.
+    Overtaken,
 }
 
 impl TicketService {
@@ -53,6 +61,16 @@ impl TicketService {
         unreachable_note: &str,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
+        if ticket
+            .callback
+            .current()
+            .is_some_and(|r| r.expired.is_some())
+        {
+            // 超时回访: recorded, the unit goes on; never 重办 (the reason stays with the round).
+            return self
+                .end_expiry_round(ticket, outcome, unreachable_note, now)
+                .await;
+        }
         let unreachable = outcome == SurveyOutcome::Unreachable;
         let before = ticket.clone();
         if let Some(r) = ticket.callback.current_mut() {
@@ -80,6 +98,7 @@ impl TicketService {
                 };
                 let rehandled =
                     lifecycle::apply(&surveyed, action.clone(), &Actor::System, now, rules)?;
+                self.watch_deadline(&surveyed, &rehandled).await?;
                 Some((TicketChange::Action(action), rehandled))
             }
             None => None,
@@ -99,7 +118,15 @@ impl TicketService {
     ) -> Result<SurveyFinish, ServiceError> {
         let ticket = self.get(pending.ticket)?;
         if open_round(&ticket).is_none_or(|r| r.round != pending.round) {
-            return Ok(SurveyFinish::Stale);
+            let overtaken =
+                ticket.callback.rounds.iter().any(|r| {
+                    r.round == pending.round && r.expired.is_some() && r.outcome.is_none()
+                });
+            return Ok(if overtaken && ticket.status == TicketStatus::Closed {
+                SurveyFinish::Overtaken
+            } else {
+                SurveyFinish::Stale
+            });
         }
         let comment = comment.filter(|c| !c.trim().is_empty());
         let reason = survey::wants_reason(pending)
@@ -112,6 +139,12 @@ impl TicketService {
         };
         let rehandle = reason.is_some();
         let next = self.finish_round(ticket, outcome, reason, now).await?;
+        if let Some(round) = next.callback.current().filter(|r| r.expired.is_some()) {
+            return Ok(SurveyFinish::StillHandled {
+                unit: self.unit_name(&next),
+                settled: round.settles_the_matter(),
+            });
+        }
         Ok(match next.status {
             TicketStatus::Escalated => SurveyFinish::Escalated,
             _ if rehandle => SurveyFinish::Rehandled {
@@ -139,6 +172,11 @@ impl TicketService {
                 },
             ),
             SurveyFinish::Escalated => bots.say("survey_escalated", context! { number => &number }),
+            SurveyFinish::Overtaken => bots.say("survey_overtaken", context! { number => &number }),
+            SurveyFinish::StillHandled { unit, settled } => bots.say(
+                "survey_expired_thanks",
+                context! { number => &number, unit => unit, settled => settled },
+            ),
         }
     }
 }

@@ -9,6 +9,7 @@ use super::callback::{CallbackContext, CallbackStep, open_round};
 use super::{ServiceError, TicketService};
 use crate::callback::reach::Reach;
 use crate::callback::survey;
+use crate::clock;
 use crate::domain::{
     CallbackRound, Conversation, OutboundReply, OutboxMessage, PendingSurvey, SurveyChat,
     SurveyOutcome, SurveyStep, Ticket, TicketNumber,
@@ -46,6 +47,7 @@ impl TicketService {
             satisfaction: None,
             unclear: 0,
             asked_at: now,
+            expired: round.expired.is_some(),
         }
     }
 
@@ -162,12 +164,14 @@ impl TicketService {
         let pending = Self::pending_for(round, &locked.ticket, now);
         locked.conversation.pending_survey = Some(pending.clone());
         ctx.conversations.save(locked.conversation.clone()).await?;
-        let reply = survey::intro(
-            &self.parts.bots,
-            self.parts.callback.scale,
-            &pending,
-            &self.unit_name(&locked.ticket),
-        );
+        let (bots, scale) = (&self.parts.bots, self.parts.callback.scale);
+        let unit = self.unit_name(&locked.ticket);
+        let reply = match round.expired {
+            Some(deadline) => {
+                survey::expired_intro(bots, scale, &pending, &unit, &clock::display(deadline))
+            }
+            None => survey::intro(bots, scale, &pending, &unit),
+        };
         self.mark_and_send(&locked.ticket, Mark::Sent, chat, reply, now)
             .await?;
         Ok(CallbackStep::Sent)

@@ -120,7 +120,8 @@
     const rounds = callback.rounds || [];
     const last = rounds[rounds.length - 1];
     if (last && last.state !== '已完成') {
-      add('回访', '第' + last.round + '次回访' + last.state + '（' + last.due_at + '起，由热线进行）');
+      const kind = last.cause === 'expired' ? '次超时回访' : '次回访';
+      add('回访', '第' + last.round + kind + last.state + '（' + last.due_at + '起，由热线进行）');
     }
     add(rounds.length > 1 ? '首次回访' : '回访结果', callback.first);
     if (rounds.length > 1) add('最终回访', callback.final);
