@@ -250,6 +250,9 @@ pub struct TicketWrite {
     pub ticket: Ticket,
     pub messages: Vec<OutboxMessage>,
     pub webhooks: Vec<crate::domain::WebhookDelivery>,
+    /// Moments to put on the callback schedule with the change (the expiry moment of a deadline
+    /// the change set: 超时回访), so the schedule never misses a deadline the ticket has.
+    pub callbacks: Vec<jiff::Timestamp>,
 }
 
 /// Intake records (emergencies, refusals, floods) and knowledge-article feedback.

@@ -158,6 +158,7 @@ impl TicketService {
                 ticket: ticket.clone(),
                 messages: Vec::new(),
                 webhooks: Vec::new(),
+                callbacks: Vec::new(),
             };
             return Ok((ticket, Some(write)));
         }
@@ -176,7 +177,14 @@ impl TicketService {
         )?;
         debug_assert_ne!(next.status, TicketStatus::Closed, "a dispatch never closes");
         let steps = vec![(TicketChange::Action(action), next)];
-        let write = self.change_write(&ticket, steps, notice.into_iter().collect(), now);
+        let mut write = self.change_write(&ticket, steps, notice.into_iter().collect(), now);
+        if let Some(write) = &mut write {
+            // The dispatch set a deadline: its expiry moment (超时回访) goes on the callback
+            // schedule in the same transaction as the ticket and the turn.
+            write
+                .callbacks
+                .extend(expiry::deadline_to_watch(&ticket, &write.ticket));
+        }
         Ok(match write {
             Some(write) => (write.ticket.clone(), Some(write)),
             None => (ticket, None),
@@ -374,6 +382,7 @@ impl TicketService {
             ticket,
             messages,
             webhooks,
+            callbacks: Vec::new(),
         })
     }
 

@@ -26,6 +26,8 @@ struct PreparedTicket {
     bytes: Vec<u8>,
     messages: Vec<(OutboxMessage, Vec<u8>)>,
     webhooks: Vec<WebhookRow>,
+    /// `callbacks_due` keys of the moments the change schedules.
+    callbacks: Vec<[u8; 16]>,
 }
 
 fn number_messages(
@@ -47,6 +49,11 @@ impl PreparedTicket {
             bytes: encode(&write.ticket)?,
             messages: number_messages(&trees.db, write.messages)?,
             webhooks: number_webhooks(trees, write.webhooks)?,
+            callbacks: write
+                .callbacks
+                .iter()
+                .map(|due| super::callback_key(*due, write.ticket.number))
+                .collect(),
             ticket: write.ticket,
         })
     }
@@ -95,6 +102,7 @@ fn save_with_ticket(
         &trees.deadlines,
         &trees.webhooks,
         &trees.webhooks_due,
+        &trees.callbacks_due,
     )
         .transaction(
             |(
@@ -107,6 +115,7 @@ fn save_with_ticket(
                 deadlines,
                 webhooks,
                 webhooks_due,
+                callbacks_due,
             )| {
                 let ticket = &change.ticket;
                 tickets.insert(&ticket_key(ticket.number), change.bytes.clone())?;
@@ -118,6 +127,9 @@ fn save_with_ticket(
                 for (key, id, bytes) in &change.webhooks {
                     webhooks.insert(key.as_slice(), bytes.clone())?;
                     webhooks_due.insert(id, key.clone())?;
+                }
+                for key in &change.callbacks {
+                    callbacks_due.insert(key, &[])?;
                 }
                 conversations.insert(turn.key.as_slice(), turn.conversation.clone())?;
                 Ok(())
@@ -171,7 +183,7 @@ mod tests {
     use jiff::Timestamp;
 
     use crate::domain::{Channel, Conversation, OutboundReply, OutboxMessage};
-    use crate::store::{ConversationStore, OutboxStore, SledStore};
+    use crate::store::{CallbackStore, ConversationStore, OutboxStore, SledStore};
 
     #[tokio::test]
     async fn a_turn_and_its_replies_are_saved_together_numbered_in_order_and_survive_reopening() {
@@ -266,6 +278,7 @@ mod tests {
                         ticket: dispatched.clone(),
                         messages: vec![notice("通知")],
                         webhooks: Vec::new(),
+                        callbacks: vec![now + jiff::SignedDuration::from_hours(48)],
                     }),
                     ..Default::default()
                 },
@@ -297,6 +310,11 @@ mod tests {
         };
         assert_eq!(count(TicketStatus::Dispatched), 1);
         assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 1);
+        // The expiry moment the dispatch set is on the callback schedule, from the same write.
+        let later = now + jiff::SignedDuration::from_hours(49);
+        let moments = store.due_callbacks(later, 10).unwrap();
+        assert_eq!(moments.len(), 1);
+        assert_eq!(moments[0].1, created.number);
         store.close().unwrap();
     }
 }

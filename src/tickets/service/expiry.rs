@@ -61,6 +61,12 @@ pub(super) fn expiry_owed(ticket: &Ticket, now: Timestamp) -> Option<Timestamp> 
     (deadline.as_second() <= now.as_second() && !waiting).then_some(deadline)
 }
 
+/// The expiry moment `after` has that `before` did not: a deadline set or moved by the change.
+pub(super) fn deadline_to_watch(before: &Ticket, after: &Ticket) -> Option<Timestamp> {
+    let deadline = expiry_pending(after)?;
+    (expiry_pending(before) != Some(deadline)).then_some(deadline)
+}
+
 impl TicketService {
     /// Puts the expiry moment of `after` on the callback schedule when it has one that `before`
     /// did not (dispatch, 改派, extension, 重办, back from an objection or a coordinator).
@@ -69,10 +75,7 @@ impl TicketService {
         before: &Ticket,
         after: &Ticket,
     ) -> Result<(), ServiceError> {
-        let Some(deadline) = expiry_pending(after) else {
-            return Ok(());
-        };
-        if expiry_pending(before) != Some(deadline) {
+        if let Some(deadline) = deadline_to_watch(before, after) {
             self.parts
                 .callbacks
                 .schedule_callback(deadline, after.number)
