@@ -374,6 +374,7 @@ async fn baseline(append: bool, citizens: u64, secs: u64) -> f64 {
 }
 
 fn main() {
+    hotline::allocator::tune();
     // `cargo bench` passes --bench; nothing else is read from the command line.
     let secs = env_number("HOTLINE_BENCH_SECS", 10);
     let citizens = env_number("HOTLINE_BENCH_CITIZENS", 64);

@@ -79,7 +79,7 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { cache_mb: 64 }
+        StoreSettings { cache_mb: 16 }
     }
 }
 

@@ -23,6 +23,8 @@
 //!   of the generic channel API.
 //! - [`retry`]: the backoff schedules of deliveries and platform calls.
 
+/// mimalloc's settings, set at the start of `main`.
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod bots;

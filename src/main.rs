@@ -72,6 +72,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    hotline::allocator::tune();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
