@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use hotline::app::{Paths, open_store};
+use hotline::app::{Paths, open_store_with};
 use hotline::clock;
 use hotline::config::Settings;
 use hotline::rates::{self, GroupBy, Period};
@@ -56,7 +56,7 @@ pub fn report(
     let units = Units::load(&paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Like `tickets list`: a running server holds the store; the error says so and points at
     // the admin endpoint.
-    let store = open_store(&paths.data)?;
+    let store = open_store_with(&paths.data, settings)?;
     let report =
         hotline::governance::rates_report(&store, period, by, &settings.rates, clock::now())?;
     let name = |id: &str| {

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use super::Analysis;
 use super::report::{Period, PeriodKind, render};
 use super::seed::{SeedOptions, SeedWorld, seed};
-use crate::app::{Paths, open_store};
+use crate::app::{Paths, open_store, open_store_with};
 use crate::clock;
 use crate::config::Settings;
 
@@ -71,7 +71,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 
 pub fn report(args: ReportArgs, settings: &Settings, paths: &Paths) -> anyhow::Result<ExitCode> {
     let analysis = Analysis::load(settings, &paths.config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = open_store(&paths.data)?;
+    let store = open_store_with(&paths.data, settings)?;
     let period = match args.files.date {
         Some(d) => Period::containing(args.kind, d),
         None => Period::last_complete(args.kind, clock::today()),
