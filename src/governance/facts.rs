@@ -123,27 +123,10 @@ pub fn from_json(bytes: &[u8], topics: &Topics) -> Result<TicketFacts, serde_jso
     ))
 }
 
-/// The facts of a ticket in memory (the same as [`from_json`] of its stored form).
+/// The facts of a ticket in memory (the same as [`from_json`] of its stored form): those of its
+/// digest, so the two are derived in one place.
 pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
-    let events: Vec<_> = t.events.iter().map(|e| (e.at, e.from, e.to)).collect();
-    let d = &t.details;
-    build(
-        Parts {
-            number: t.number,
-            status: t.status,
-            category: d.category,
-            content: &d.content,
-            district: d.district.as_deref(),
-            address: d.address.as_deref(),
-            phone: d.phone.as_deref(),
-            channel: d.channel,
-            created_at: d.created_at,
-            lead: t.handling.lead.as_ref().map(|u| u.as_str().to_string()),
-            deadline: t.handling.deadline,
-        },
-        &events,
-        topics,
-    )
+    from_digest(&TicketDigest::of(t), topics)
 }
 
 /// The facts of a stored digest (the same as [`from_ticket`] of its ticket).
