@@ -394,8 +394,11 @@ impl Application {
     /// Opens the store, loads content and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings, paths: &Paths) -> anyhow::Result<Application> {
         let core = Core::build(&settings, paths)?;
-        let analysis =
+        let mut analysis =
             crate::governance::Analysis::load(&settings, &paths.config).map_err(config_error)?;
+        // The reports' key terms cut with the knowledge base's jieba: one dictionary in memory.
+        analysis.terms =
+            crate::governance::gaps::KeyTerms::sharing(core.kb.snapshot().analyzer().jieba());
         let mut monitor =
             crate::governance::live::HotspotMonitor::new(core.store.clone(), Arc::new(analysis));
         if core

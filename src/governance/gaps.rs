@@ -3,6 +3,7 @@
 //! 没帮助 as suggested improvements; both ranked by how many citizens they would have served.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use jieba_rs::{Jieba, KeywordExtract, TfIdf};
 use serde::Serialize;
@@ -32,23 +33,49 @@ pub struct KnowledgeGap {
     pub examples: Vec<String>,
 }
 
-/// Finds the key terms of consultation texts (jieba TF-IDF, nouns and verbal nouns). The
-/// dictionary and IDF table (tens of MB) are loaded on first use, so a server that never builds
-/// a report or the dashboard never holds them.
+/// Finds the key terms of consultation texts (jieba TF-IDF, nouns and verbal nouns).
+///
+/// The server shares the knowledge base's jieba ([`KeyTerms::sharing`]): one dictionary in
+/// memory, not two (~25 MB). Without one (the CLI reports, tests) jieba's own is loaded on first
+/// use. The IDF table (~20 MB) is loaded for one batch of texts ([`KeyTerms::extractor`]) and
+/// freed after it, so a server holds it only while a report is being made.
 #[derive(Default)]
 pub struct KeyTerms {
-    loaded: std::sync::OnceLock<(Jieba, TfIdf)>,
+    jieba: std::sync::OnceLock<Arc<Jieba>>,
 }
 
 impl KeyTerms {
+    /// Key terms cut with `jieba` (the knowledge base's, already loaded).
+    pub fn sharing(jieba: Arc<Jieba>) -> KeyTerms {
+        let terms = KeyTerms::default();
+        let _ = terms.jieba.set(jieba);
+        terms
+    }
+
+    /// An extractor for one batch of texts, holding the IDF table until it is dropped.
+    pub fn extractor(&self) -> TermExtractor<'_> {
+        TermExtractor {
+            jieba: self.jieba.get_or_init(|| Arc::new(Jieba::new())),
+            tfidf: TfIdf::default(),
+        }
+    }
+}
+
+/// [`KeyTerms`] with its IDF table loaded: what one report uses, then drops.
+pub struct TermExtractor<'a> {
+    jieba: &'a Jieba,
+    tfidf: TfIdf,
+}
+
+impl TermExtractor<'_> {
     /// The two strongest terms of `text`, in a stable order, joined by a space.
     pub fn subject(&self, text: &str) -> Option<String> {
         let pos = ["n", "vn", "nz", "nt", "nr", "v"]
             .map(String::from)
             .to_vec();
-        let (jieba, tfidf) = self.loaded.get_or_init(|| (Jieba::new(), TfIdf::default()));
-        let mut terms: Vec<String> = tfidf
-            .extract_keywords(jieba, text, 2, pos)
+        let mut terms: Vec<String> = self
+            .tfidf
+            .extract_keywords(self.jieba, text, 2, pos)
             .into_iter()
             .map(|k| k.keyword)
             .collect();
@@ -80,8 +107,9 @@ pub fn knowledge_gaps(
         examples: BTreeSet<&'a str>,
     }
     let mut groups: BTreeMap<String, Group<'_>> = BTreeMap::new();
+    let extractor = (!consultations.is_empty()).then(|| terms.extractor());
     for c in consultations {
-        let Some(subject) = terms.subject(c.text) else {
+        let Some(subject) = extractor.as_ref().and_then(|e| e.subject(c.text)) else {
             continue;
         };
         let g = groups.entry(subject).or_insert_with(|| Group {
@@ -101,6 +129,7 @@ pub fn knowledge_gaps(
             g.examples.insert(c.text);
         }
     }
+    drop(extractor);
     let mut gaps: Vec<KnowledgeGap> = groups
         .into_iter()
         .filter(|(_, g)| g.requests >= 2)

@@ -25,7 +25,7 @@
 //! Baselines are kept as counts per day per key over `baseline_days`, so memory stays bounded by
 //! the number of (matter, place) pairs.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -125,8 +125,8 @@ pub enum Outcome {
 #[derive(Default)]
 struct Counts {
     window: VecDeque<(Timestamp, TicketNumber)>,
-    /// Day index (days since the epoch) → tickets that day, over the baseline span.
-    daily: BTreeMap<i64, u32>,
+    /// Tickets per day over the baseline span.
+    daily: DailyCounts,
 }
 
 impl Counts {
@@ -142,19 +142,71 @@ impl Counts {
 
     fn add(&mut self, at: Timestamp, number: TicketNumber, day: i64, span: i64) {
         self.window.push_back((at, number));
-        *self.daily.entry(day).or_insert(0) += 1;
-        while self
-            .daily
-            .first_key_value()
-            .is_some_and(|(d, _)| *d < day - span)
-        {
-            self.daily.pop_first();
-        }
+        self.daily.add(day, span);
     }
 
     /// Tickets on the full days `[today - span, today)`.
     fn past(&self, today: i64, span: i64) -> u32 {
-        self.daily.range(today - span..today).map(|(_, n)| *n).sum()
+        self.daily.past(today, span)
+    }
+}
+
+/// Tickets per day (days since the epoch) for consecutive days from `first`: one `u32` a day,
+/// about 120 bytes for a 28-day baseline. The detector keeps one per (matter, place) it has seen
+/// in the span (tens of thousands in a city), where a map of days cost ~700 bytes each.
+#[derive(Default)]
+struct DailyCounts {
+    first: i64,
+    days: VecDeque<u32>,
+}
+
+impl DailyCounts {
+    fn last(&self) -> Option<i64> {
+        (!self.days.is_empty()).then(|| self.first + self.days.len() as i64 - 1)
+    }
+
+    /// One more ticket on `day`; days before `day - span` are forgotten.
+    fn add(&mut self, day: i64, span: i64) {
+        match self.last() {
+            None => {
+                self.first = day;
+                self.days.push_back(0);
+            }
+            Some(last) if day > last => {
+                for _ in last..day {
+                    self.days.push_back(0);
+                }
+            }
+            // A ticket out of arrival order, a day or more before the oldest kept: kept if
+            // still inside the span of the newest day, else it could never count again.
+            Some(last) if day < self.first => {
+                if day < last - span {
+                    return;
+                }
+                for _ in day..self.first {
+                    self.days.push_front(0);
+                }
+                self.first = day;
+            }
+            Some(_) => {}
+        }
+        if let Some(n) = self.days.get_mut((day - self.first) as usize) {
+            *n += 1;
+        }
+        while self.first < day - span && self.days.pop_front().is_some() {
+            self.first += 1;
+        }
+    }
+
+    /// Tickets on the days `[today - span, today)`.
+    fn past(&self, today: i64, span: i64) -> u32 {
+        let Some(last) = self.last() else {
+            return 0;
+        };
+        let (from, to) = ((today - span).max(self.first), today.min(last + 1));
+        (from..to)
+            .filter_map(|d| self.days.get((d - self.first) as usize))
+            .sum()
     }
 }
 
@@ -334,12 +386,8 @@ impl Detector {
     pub fn prune(&mut self, now: Timestamp) {
         let day = now.as_second().div_euclid(DAY_SECONDS);
         let span = i64::from(self.settings.baseline_days.max(1));
-        self.keys.retain(|_, s| {
-            s.counts
-                .daily
-                .last_key_value()
-                .is_some_and(|(d, _)| *d >= day - span)
-        });
+        self.keys
+            .retain(|_, s| s.counts.daily.last().is_some_and(|d| d >= day - span));
     }
 
     pub fn tracked_keys(&self) -> usize {

@@ -194,6 +194,14 @@ impl HotspotMonitor {
         Ok(())
     }
 
+    /// How many (matter, place) pairs the detector is following.
+    pub fn tracked_places(&self) -> usize {
+        match self.state.lock() {
+            Ok(s) => s.detector.tracked_keys(),
+            Err(poisoned) => poisoned.into_inner().detector.tracked_keys(),
+        }
+    }
+
     /// Reads (off the async threads) and stores what it found.
     async fn poll_blocking(self: &Arc<Self>) -> Result<usize, GovernanceError> {
         let me = Arc::clone(self);
@@ -223,15 +231,21 @@ impl HotspotMonitor {
         let mut first = true;
         loop {
             let wait = if first { Duration::ZERO } else { every };
-            first = false;
             tokio::select! {
                 _ = &mut stop => break,
                 _ = tokio::time::sleep(wait) => {
-                    if let Err(e) = self.poll_blocking().await {
-                        tracing::error!(error = %e, "hotspot detection failed");
+                    match self.poll_blocking().await {
+                        Ok(read) if first => tracing::info!(
+                            tickets = read,
+                            places = self.tracked_places(),
+                            "hotspot detector has read its baseline span"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "hotspot detection failed"),
                     }
                 }
             }
+            first = false;
         }
         tracing::info!("hotspot detector stopped");
     }

@@ -255,6 +255,11 @@ impl Analyzer {
         self.synonyms.rewrite(normalized)
     }
 
+    /// The jieba dictionary, for others that cut text the same way (the reports' key terms).
+    pub fn jieba(&self) -> Arc<Jieba> {
+        Arc::clone(&self.jieba)
+    }
+
     /// Whether `other` is this analyzer (the same dictionary and synonyms, not merely equal ones).
     pub fn same_as(&self, other: &Analyzer) -> bool {
         Arc::ptr_eq(&self.jieba, &other.jieba) && Arc::ptr_eq(&self.synonyms, &other.synonyms)

@@ -201,3 +201,43 @@ fn the_rhythm_splits_days_by_the_holiday_calendar_with_its_make_up_workdays() {
     assert_eq!(plain.day_kind(date(2026, 10, 1)), 0);
     assert_eq!(plain.day_kind(date(2026, 10, 10)), 1);
 }
+
+/// The per-day counts give the sums a map of every day gave (the layout they replaced), for
+/// tickets mostly in order with some a few days late, and never hold more than the span.
+#[test]
+fn daily_counts_sum_like_a_map_of_days_and_stay_within_the_span() {
+    use rand::{Rng, SeedableRng};
+    use std::collections::BTreeMap;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for span in [1i64, 7, 28] {
+        let mut counts = DailyCounts::default();
+        let mut map: BTreeMap<i64, u32> = BTreeMap::new();
+        let mut day = 20_000i64;
+        for _ in 0..5_000 {
+            day += rng.random_range(0..3);
+            let at = if rng.random_bool(0.1) {
+                day - rng.random_range(0..span.min(3) + 1)
+            } else {
+                day
+            };
+            counts.add(at, span);
+            *map.entry(at).or_insert(0) += 1;
+            while map.first_key_value().is_some_and(|(d, _)| *d < at - span) {
+                map.pop_first();
+            }
+            for today in [at, at + 1, day + 1, day + span] {
+                let expected: u32 = map.range(today - span..today).map(|(_, n)| *n).sum();
+                assert_eq!(
+                    counts.past(today, span),
+                    expected,
+                    "span {span}, today {today}"
+                );
+            }
+            assert!(
+                counts.days.len() as i64 <= span + 4,
+                "{} days kept",
+                counts.days.len()
+            );
+        }
+    }
+}

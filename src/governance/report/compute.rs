@@ -104,9 +104,18 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
     let mut overdue_open_count = 0u64;
     let mut answered_late = 0u64;
 
+    // Places quiet for the whole baseline span are forgotten as the scan moves on (a week of
+    // ticket time at a time), as the live detector does: the result is the same, and a monthly
+    // report's half year of places is never all held at once.
+    let mut pruned_on: Option<i64> = None;
     for f in facts {
         if f.created_at < scan_from || f.created_at >= end {
             continue;
+        }
+        let day = f.created_at.as_second().div_euclid(86_400);
+        if pruned_on.is_none_or(|d| day - d >= 7) {
+            detector.prune(f.created_at);
+            pruned_on = Some(day);
         }
         match detector.ingest(&f) {
             Outcome::Raised(c) => {
@@ -190,6 +199,7 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
             consultations.push((text, f.citizen));
         }
     }
+    drop(detector);
     for h in &mut hotspots {
         h.tickets = linked.get(&h.cluster).copied().unwrap_or(0);
     }
