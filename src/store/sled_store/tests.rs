@@ -116,7 +116,10 @@ async fn the_deadline_index_follows_a_ticket_through_updates_and_a_restart() {
     // Closing a ticket takes it out of the index, in the same write as its new status.
     let mut closed = running(b.clone(), TicketStatus::Closed, at(24));
     closed.handling.deadline = Some(at(24));
-    store.save_with_outbox(closed, vec![]).await.unwrap();
+    store
+        .save_with_outbox(closed, vec![], vec![])
+        .await
+        .unwrap();
     assert_eq!(deadlines(&store).len(), 1);
     assert_eq!(count(&store, TicketStatus::Closed), 1);
     assert_eq!(store.count(), 2);
