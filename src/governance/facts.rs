@@ -1,11 +1,8 @@
 //! The few facts the analysis needs from a ticket: from the digest the store keeps beside it
-//! ([`from_digest`], what reports and the detector read), or from a whole ticket, in memory or as
-//! its stored JSON ([`from_ticket`], [`from_json`]); all three give the same facts.
-
-use std::borrow::Cow;
+//! ([`from_digest`], what reports and the detector read), or from a whole ticket in memory
+//! ([`from_ticket`], through its digest); both give the same facts.
 
 use jiff::Timestamp;
-use serde::Deserialize;
 
 use super::matter::{Topics, street_of};
 use crate::domain::digest::citizen_hash;
@@ -62,69 +59,7 @@ impl TicketFacts {
     }
 }
 
-#[derive(Deserialize)]
-struct LiteTicket<'a> {
-    number: TicketNumber,
-    status: TicketStatus,
-    category: Category,
-    #[serde(borrow)]
-    content: Cow<'a, str>,
-    #[serde(borrow, default)]
-    district: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    phone: Option<Cow<'a, str>>,
-    channel: Channel,
-    created_at: Timestamp,
-    #[serde(default)]
-    events: Vec<LiteEvent>,
-    #[serde(default)]
-    handling: LiteHandling,
-}
-
-#[derive(Deserialize)]
-struct LiteEvent {
-    at: Timestamp,
-    to: TicketStatus,
-    #[serde(default)]
-    from: Option<TicketStatus>,
-}
-
-#[derive(Deserialize, Default)]
-struct LiteHandling {
-    #[serde(default)]
-    lead: Option<String>,
-    #[serde(default)]
-    deadline: Option<Timestamp>,
-}
-
-/// Reads the facts of one stored ticket (its JSON bytes).
-pub fn from_json(bytes: &[u8], topics: &Topics) -> Result<TicketFacts, serde_json::Error> {
-    let t: LiteTicket = serde_json::from_slice(bytes)?;
-    let events: Vec<(Timestamp, Option<TicketStatus>, TicketStatus)> =
-        t.events.iter().map(|e| (e.at, e.from, e.to)).collect();
-    Ok(build(
-        Parts {
-            number: t.number,
-            status: t.status,
-            category: t.category,
-            content: &t.content,
-            district: t.district.as_deref(),
-            address: t.address.as_deref(),
-            phone: t.phone.as_deref(),
-            channel: t.channel,
-            created_at: t.created_at,
-            lead: t.handling.lead,
-            deadline: t.handling.deadline,
-        },
-        &events,
-        topics,
-    ))
-}
-
-/// The facts of a ticket in memory (the same as [`from_json`] of its stored form): those of its
-/// digest, so the two are derived in one place.
+/// The facts of a ticket in memory: those of its digest, so the two are derived in one place.
 pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
     from_digest(&TicketDigest::of(t), topics)
 }
