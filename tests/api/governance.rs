@@ -946,3 +946,32 @@ async fn the_digests_the_store_keeps_equal_what_the_whole_tickets_say() {
     }
     store.close().unwrap();
 }
+
+/// The monthly report of a seeded store, pinned byte for byte: a change to how the analysis
+/// reads tickets must not change what the report says. `HOTLINE_BLESS=1` writes the files
+/// anew, for a change that means to change the report (then read the diff).
+#[tokio::test]
+async fn the_monthly_report_of_a_seeded_store_is_the_pinned_one_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    seeded(dir.path(), &options(3_000, 42)).await;
+    let store = reopen(dir.path());
+    let period = Period::containing(PeriodKind::Monthly, date(2026, 6, 15));
+    let report = analysis().report(&store, period).unwrap();
+    store.close().unwrap();
+    let pinned = repo().join("tests/api/pinned");
+    let outputs = [
+        ("report-2026-06.md", render::markdown(&report).unwrap()),
+        ("report-2026-06.csv", render::csv(&report).unwrap()),
+        ("report-2026-06.html", render::html(&report).unwrap()),
+    ];
+    for (name, made) in outputs {
+        let path = pinned.join(name);
+        if std::env::var_os("HOTLINE_BLESS").is_some() {
+            std::fs::create_dir_all(&pinned).unwrap();
+            std::fs::write(&path, &made).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (HOTLINE_BLESS=1 writes it)", path.display()));
+        assert!(made == expected, "{name} differs from {}", path.display());
+    }
+}
