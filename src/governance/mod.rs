@@ -100,13 +100,13 @@ impl Analysis {
         let facts = store
             .digests_from(start)
             .map_while(|raw| match raw.and_then(|r| r.decode()) {
-                Ok(d) => (d.created_at < stop).then(|| facts::from_digest(&d, &self.topics)),
+                Ok(d) => (d.created_at < stop).then(|| facts::from_digest(d, &self.topics)),
                 Err(e) => {
                     failure = Some(e);
                     None
                 }
             })
-            .filter(|f| f.created_at >= from && f.created_at < until);
+            .filter(|f| f.digest.created_at >= from && f.digest.created_at < until);
         let report = report::build(&inputs, facts);
         match failure {
             Some(e) => Err(e.into()),
@@ -193,7 +193,7 @@ fn tally_digests(
 }
 
 fn facts_of(raw: &RawDigest, topics: &Topics) -> Result<TicketFacts, GovernanceError> {
-    Ok(facts::from_digest(&raw.decode()?, topics))
+    Ok(facts::from_digest(raw.decode()?, topics))
 }
 
 /// The number of the first ticket that arrived at or after `at` (binary search over numbers,
@@ -242,10 +242,11 @@ pub fn scan(
     for raw in store.digests_from(start) {
         let f = facts_of(&raw?, topics)?;
         read += 1;
-        if f.created_at >= stop {
+        let at = f.digest.created_at;
+        if at >= stop {
             break;
         }
-        if f.created_at >= from && f.created_at < until {
+        if at >= from && at < until {
             visit(f);
         }
     }
@@ -292,7 +293,7 @@ pub fn scan_parallel(
                 break;
             }
             let f = facts_of(&raw, topics)?;
-            if f.created_at >= from && f.created_at < until {
+            if f.digest.created_at >= from && f.digest.created_at < until {
                 out.push(f);
             }
         }

@@ -137,7 +137,7 @@ async fn planted_surges_are_found_and_the_steady_background_raises_no_alert() {
             let t = store.get(*n).unwrap().unwrap();
             let facts = hotline::governance::facts::from_ticket(&t, &analysis().topics);
             assert_eq!(
-                (facts.matter.as_str(), facts.street.as_deref()),
+                (facts.matter.as_str(), facts.digest.street.as_deref()),
                 (surge.matter.as_str(), Some(surge.street.as_str()))
             );
         }
@@ -880,23 +880,24 @@ fn seen_in_ticket(t: &Ticket, topics: &Topics) -> Seen {
 
 /// [`Seen`] as the analysis reads it from the facts of a stored digest.
 fn seen_in_facts(f: &TicketFacts) -> Seen {
+    let d = &f.digest;
     Seen {
-        number: f.number,
-        created_at: f.created_at,
-        channel: f.channel,
-        category: f.category,
-        status: f.status,
-        district: f.district.clone(),
-        street: f.street.clone(),
+        number: d.number,
+        created_at: d.created_at,
+        channel: d.channel,
+        category: d.category,
+        status: d.status,
+        district: d.district.clone(),
+        street: d.street.clone(),
         matter: f.matter.clone(),
-        consultation: f.consultation.clone(),
-        citizen: f.citizen,
-        lead: f.lead.clone(),
-        deadline: f.deadline,
-        signed_at: f.signed_at,
-        replied_at: f.replied_at,
-        closed_at: f.closed_at,
-        surveyed: f.surveyed,
+        consultation: f.consultation().map(str::to_string),
+        citizen: d.citizen,
+        lead: d.lead.clone(),
+        deadline: d.deadline,
+        signed_at: d.signed_at,
+        replied_at: d.replied_at,
+        closed_at: d.closed_at,
+        surveyed: d.surveyed,
     }
 }
 
