@@ -131,7 +131,7 @@ pub fn unit_rates(
         crate::rates::Tally::new(scope, crate::rates::GroupBy::Unit, settings, period.end());
     tally_digests(store, period.start(), period.end(), &mut tally)?;
     // The knowledge base's answers only feed 直接答复率, which the unit rows do not show.
-    Ok(tally.finish(0))
+    Ok(tally.finish())
 }
 
 /// The rates ([`crate::rates`]) of the tickets received in `period` (city days), grouped `by`,
@@ -155,7 +155,6 @@ pub fn rates_report(
     let until = day_start(period.to.tomorrow().unwrap_or(period.to))?;
     let mut tally = crate::rates::Tally::new(period, by, settings, as_of);
     tally_digests(store, from, until, &mut tally)?;
-    let mut kb_answered = 0;
     if let Some(first) = store.first_record_since(from)? {
         let stop = until + SignedDuration::from_hours(1);
         for record in store.records_from(first) {
@@ -163,10 +162,10 @@ pub fn rates_report(
             if record.at >= stop {
                 break;
             }
-            kb_answered += u64::from(crate::rates::is_kb_answer(&record, &period));
+            tally.add_record(&record);
         }
     }
-    Ok(tally.finish(kb_answered))
+    Ok(tally.finish())
 }
 
 /// Adds the digest of every ticket that arrived in `[from, until)` to `tally`, reading an hour
