@@ -9,13 +9,11 @@ use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::fake_telegram::FakeBotApi;
-use crate::helpers::{TestApp, Tokens, spawn_app_in, surveyed_now};
+use crate::helpers::{TestApp, Tokens, spawn_app_with_tokens, surveyed_now};
 use crate::{sms, telegram};
 
 async fn spawn(settings: Settings) -> (TestApp, Tokens) {
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    (spawn_app_in(data, surveyed_now(settings)).await, tokens)
+    spawn_app_with_tokens(surveyed_now(settings)).await
 }
 
 fn ticket_number(receipt: &str) -> String {

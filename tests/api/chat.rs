@@ -213,10 +213,8 @@ async fn feedback_is_counted_per_article_and_an_emergency_leaves_a_record() {
 /// second citizen whose answer helped counts as answered directly.
 #[tokio::test]
 async fn a_question_answered_then_registered_as_a_ticket_counts_once_in_the_direct_answer_rate() {
-    use crate::helpers::{Tokens, call, spawn_app_in, test_settings};
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    let app = spawn_app_in(data, test_settings()).await;
+    use crate::helpers::{call, spawn_app_with_tokens, test_settings};
+    let (app, tokens) = spawn_app_with_tokens(test_settings()).await;
 
     let session = app.new_session().await;
     let answer = app.say(&session, "身份证丢了怎么补办").await;

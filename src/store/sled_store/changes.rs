@@ -137,8 +137,7 @@ mod tests {
     use jiff::{SignedDuration, Timestamp};
 
     use crate::domain::{
-        Category, Channel, ConversationId, NewTicket, OutboundReply, OutboxMessage, Ticket,
-        TicketStatus, WebhookDelivery,
+        Channel, OutboundReply, OutboxMessage, Ticket, TicketStatus, WebhookDelivery,
     };
     use crate::store::{
         CallbackStore, OutboxStore, SledStore, StoreError, TicketStore, TicketWrite, WebhookStore,
@@ -146,21 +145,6 @@ mod tests {
 
     fn now() -> Timestamp {
         Timestamp::from_second(1_790_000_000).unwrap()
-    }
-
-    fn new_ticket() -> NewTicket {
-        NewTicket {
-            category: Category::Complaint,
-            content: "路灯不亮".into(),
-            district: Some("北湖区".into()),
-            address: None,
-            phone: None,
-            name: None,
-            confidential: false,
-            channel: Channel::Api,
-            conversation: ConversationId::new(),
-            created_at: now(),
-        }
     }
 
     /// The ticket dispatched, with a notice, a webhook and its expiry moment 48 hours on.
@@ -195,8 +179,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (with_hooks, plain) = {
             let store = SledStore::open(dir.path()).unwrap();
-            let a = store.create(new_ticket()).await.unwrap();
-            let b = store.create(new_ticket()).await.unwrap();
+            let a = store
+                .create(super::super::tests::new_ticket())
+                .await
+                .unwrap();
+            let b = store
+                .create(super::super::tests::new_ticket())
+                .await
+                .unwrap();
             assert!(expiry_due(&store).is_empty());
             store.save_ticket_change(dispatch(&a)).await.unwrap();
             let write = dispatch(&b);
@@ -226,7 +216,10 @@ mod tests {
         // A ticket issued by another store: this one never issued its number.
         let elsewhere = tempfile::tempdir().unwrap();
         let other = SledStore::open(elsewhere.path()).unwrap();
-        let stranger = other.create(new_ticket()).await.unwrap();
+        let stranger = other
+            .create(super::super::tests::new_ticket())
+            .await
+            .unwrap();
         other.close().unwrap();
 
         let dir = tempfile::tempdir().unwrap();

@@ -218,8 +218,7 @@ impl Open311Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Category, Channel, WebhookAttempt};
-    use crate::domain::{ConversationId, NewTicket};
+    use crate::domain::WebhookAttempt;
     use crate::store::TicketStore;
 
     fn delivery(target: &str, now: jiff::Timestamp) -> WebhookDelivery {
@@ -284,18 +283,7 @@ mod tests {
         let number = {
             let store = SledStore::open(dir.path()).unwrap();
             let ticket = store
-                .create(NewTicket {
-                    category: Category::Complaint,
-                    content: "噪音".into(),
-                    district: None,
-                    address: None,
-                    phone: None,
-                    name: None,
-                    confidential: false,
-                    channel: Channel::Api,
-                    conversation: ConversationId::new(),
-                    created_at: now,
-                })
+                .create(super::super::tests::new_ticket())
                 .await
                 .unwrap();
             let mut changed = ticket.clone();
@@ -321,7 +309,6 @@ mod tests {
     #[tokio::test]
     async fn an_open311_ticket_and_its_record_are_one_write_that_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let now = jiff::Timestamp::now();
         let record = |code: &str| crate::open311::RequestRecord {
             service_code: code.into(),
             lat: Some(22.5),
@@ -330,18 +317,7 @@ mod tests {
             account_id: None,
             media_url: Some("https://img.example.org/1.jpg".into()),
         };
-        let new = || NewTicket {
-            category: Category::Complaint,
-            content: "噪音".into(),
-            district: None,
-            address: None,
-            phone: None,
-            name: None,
-            confidential: false,
-            channel: Channel::Api,
-            conversation: ConversationId::new(),
-            created_at: now,
-        };
+        let new = super::super::tests::new_ticket;
         let (first, second) = {
             let store = SledStore::open(dir.path()).unwrap();
             let (first, fresh) = store

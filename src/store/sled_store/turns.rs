@@ -148,7 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_confirmed_ticket_its_dispatch_and_its_turn_are_durable_after_the_one_turn_write() {
-        use crate::domain::{Category, NewTicket, TicketStatus, UnitId};
+        use crate::domain::{NewTicket, TicketStatus, UnitId};
         use crate::store::{TicketStore, TicketWrite, TurnWrites};
 
         let dir = tempfile::tempdir().unwrap();
@@ -157,16 +157,9 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         let created = store
             .create_pending(NewTicket {
-                category: Category::Complaint,
-                content: "路灯不亮".into(),
-                district: Some("北湖区".into()),
-                address: None,
-                phone: None,
-                name: None,
-                confidential: false,
                 channel: Channel::Sms,
                 conversation: conversation.id,
-                created_at: now,
+                ..super::super::tests::new_ticket()
             })
             .await
             .unwrap();
