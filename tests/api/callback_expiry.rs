@@ -3,8 +3,9 @@
 //! the moment; a ticket closed in time gets only the closing survey; the answers count in the
 //! rates; the 办结 after an expiry round asks again unless that round settled the matter, and
 //! overtakes one still unanswered; a restart neither loses nor repeats the round; the same by SMS
-//! through the fake provider; and, on the store itself, the moment written at dispatch and again
-//! by the 督办, with each step queued as a webhook for the unit.
+//! through the fake provider and on Telegram through the fake Bot API (inline buttons); and, on
+//! the store itself, the moment written at dispatch and again by the 督办, with each step queued
+//! as a webhook for the unit.
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, Tokens, reply_text, spawn_app_in, spawn_app_with_tokens, surveyed_now, test_settings,
+    ticket_number,
 };
 
 async fn app_in(data: tempfile::TempDir) -> TestApp {
@@ -335,14 +337,7 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
     let summary = fake.wait_quiet(1).await;
     text(&app, CITIZEN, "SMx2", "确认").await;
     let created = fake.wait_quiet(summary.len() + 1).await;
-    let receipt = joined(&created[summary.len()..]);
-    let number: String = receipt
-        .split("工单号：")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no ticket number in {receipt}"))
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let number = ticket_number(&joined(&created[summary.len()..]));
     unit_act(&app, &tokens, &number, "sign", json!({})).await;
     let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
     let before = created.len();
@@ -371,6 +366,62 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
     let rated = ticket(&app, &tokens, &number).await;
     assert_eq!(rated["status"], "signed");
     assert_eq!(rated["callback"]["final"], "已解决 · 基本满意");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_opened_on_telegram_gets_its_expiry_survey_there_and_the_answers_are_recorded() {
+    use crate::fake_telegram::FakeBotApi;
+    use crate::telegram::{CITIZEN, button, deliver, press, settings, text, texts};
+    use hotline::channels::telegram::TelegramMode;
+    let fake = FakeBotApi::start().await;
+    let webhook = settings(&fake, TelegramMode::Webhook);
+    let (app, tokens) = spawn_app_with_tokens(surveyed_now(webhook)).await;
+    let report = "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678";
+    let summary = deliver(&app, &fake, text(80, CITIZEN, report)).await;
+    let done = deliver(&app, &fake, press(81, CITIZEN, &button(&summary, "确认"))).await;
+    let number = ticket_number(&texts(&done));
+    unit_act(&app, &tokens, &number, "sign", json!({})).await;
+    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+
+    // Nothing before the time limit; after it, the survey goes to the citizen's Telegram chat.
+    assert_eq!(
+        tick(&app, deadline - 1.minute()).await,
+        CallbackCounts::default()
+    );
+    assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
+    let is_survey = |c: &crate::fake_telegram::Call| {
+        c.is("sendMessage")
+            && c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("已超过办理时限"))
+    };
+    let calls = fake
+        .wait_for("the expiry survey", |calls| calls.iter().any(is_survey))
+        .await;
+    let survey: Vec<_> = calls.into_iter().filter(is_survey).collect();
+    assert_eq!(survey.len(), 1, "{survey:#?}");
+    assert_eq!(survey[0].params["chat_id"], CITIZEN);
+    let said = survey[0].params["text"].as_str().unwrap();
+    assert!(said.contains(&number) && said.contains("督办"), "{said}");
+
+    // Answered with the inline buttons, then a reason typed: recorded, the unit goes on.
+    let asked = deliver(&app, &fake, press(82, CITIZEN, &button(&survey, "未解决"))).await;
+    assert!(texts(&asked).contains("满意吗"), "{}", texts(&asked));
+    let why = deliver(&app, &fake, press(83, CITIZEN, &button(&asked, "不满意"))).await;
+    assert!(texts(&why).contains("继续督办"), "{}", texts(&why));
+    let thanks = deliver(&app, &fake, text(84, CITIZEN, "晚上还是很吵")).await;
+    assert!(
+        texts(&thanks).contains("超时回访已记录"),
+        "{}",
+        texts(&thanks)
+    );
+    let rated = ticket(&app, &tokens, &number).await;
+    assert_eq!(rated["status"], "signed", "the survey does not close it");
+    assert_eq!(rated["callback"]["rounds"][0]["cause"], "expired");
+    assert_eq!(rated["callback"]["final"], "未解决 · 不满意", "{rated}");
+    assert!(!rated["events"].to_string().contains("重办"), "{rated}");
+    assert_eq!(rates_row(&app, &tokens).await["counts"]["evaluated"], 1);
     app.stop().await;
 }
 

@@ -453,3 +453,14 @@ pub fn noise_ticket(created_at: jiff::Timestamp) -> hotline::domain::NewTicket {
         created_at,
     }
 }
+
+/// The ticket number in a receipt the citizen got ("…工单号：1000012…").
+pub fn ticket_number(receipt: &str) -> String {
+    receipt
+        .split("工单号：")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no ticket number in {receipt}"))
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect()
+}
