@@ -31,13 +31,8 @@ fn new(seq: u64, category: Category, district: &str, created: Timestamp) -> Tick
             category,
             content: "事项".into(),
             district: Some(district.into()),
-            address: None,
             phone: Some("13800000000".into()),
-            name: None,
-            confidential: false,
-            channel: Channel::Web,
-            conversation: ConversationId::new(),
-            created_at: created,
+            ..NewTicket::sample(created)
         },
     )
 }

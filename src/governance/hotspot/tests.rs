@@ -1,7 +1,7 @@
 //! The detector's unit tests: single streets, many streets, a season on every street.
 
 use super::*;
-use crate::domain::{Category, Channel, ConversationId, NewTicket, Ticket, TicketDigest};
+use crate::domain::{Category, NewTicket, Ticket, TicketDigest};
 
 fn facts(n: u64, at: Timestamp, matter: &str, street: &str) -> TicketFacts {
     let ticket = Ticket::open(
@@ -9,14 +9,7 @@ fn facts(n: u64, at: Timestamp, matter: &str, street: &str) -> TicketFacts {
         NewTicket {
             category: Category::Help,
             content: matter.into(),
-            district: Some("南山区".into()),
-            address: None,
-            phone: None,
-            name: None,
-            confidential: false,
-            channel: Channel::Web,
-            conversation: ConversationId::new(),
-            created_at: at,
+            ..NewTicket::sample(at)
         },
     );
     let mut digest = TicketDigest::of(&ticket);

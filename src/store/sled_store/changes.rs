@@ -137,7 +137,7 @@ mod tests {
     use jiff::{SignedDuration, Timestamp};
 
     use crate::domain::{
-        Channel, OutboundReply, OutboxMessage, Ticket, TicketStatus, WebhookDelivery,
+        Channel, NewTicket, OutboundReply, OutboxMessage, Ticket, TicketStatus, WebhookDelivery,
     };
     use crate::store::{
         CallbackStore, OutboxStore, SledStore, StoreError, TicketStore, TicketWrite, WebhookStore,
@@ -179,14 +179,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (with_hooks, plain) = {
             let store = SledStore::open(dir.path()).unwrap();
-            let a = store
-                .create(super::super::tests::new_ticket())
-                .await
-                .unwrap();
-            let b = store
-                .create(super::super::tests::new_ticket())
-                .await
-                .unwrap();
+            let a = store.create(NewTicket::sample(now())).await.unwrap();
+            let b = store.create(NewTicket::sample(now())).await.unwrap();
             assert!(expiry_due(&store).is_empty());
             store.save_ticket_change(dispatch(&a)).await.unwrap();
             let write = dispatch(&b);
@@ -216,10 +210,7 @@ mod tests {
         // A ticket issued by another store: this one never issued its number.
         let elsewhere = tempfile::tempdir().unwrap();
         let other = SledStore::open(elsewhere.path()).unwrap();
-        let stranger = other
-            .create(super::super::tests::new_ticket())
-            .await
-            .unwrap();
+        let stranger = other.create(NewTicket::sample(now())).await.unwrap();
         other.close().unwrap();
 
         let dir = tempfile::tempdir().unwrap();

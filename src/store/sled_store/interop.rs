@@ -218,7 +218,7 @@ impl Open311Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::WebhookAttempt;
+    use crate::domain::{NewTicket, WebhookAttempt};
     use crate::store::TicketStore;
 
     fn delivery(target: &str, now: jiff::Timestamp) -> WebhookDelivery {
@@ -282,10 +282,7 @@ mod tests {
         let now = jiff::Timestamp::now();
         let number = {
             let store = SledStore::open(dir.path()).unwrap();
-            let ticket = store
-                .create(super::super::tests::new_ticket())
-                .await
-                .unwrap();
+            let ticket = store.create(NewTicket::sample(now)).await.unwrap();
             let mut changed = ticket.clone();
             changed.details.content = "噪音扰民".into();
             store
@@ -317,7 +314,7 @@ mod tests {
             account_id: None,
             media_url: Some("https://img.example.org/1.jpg".into()),
         };
-        let new = super::super::tests::new_ticket;
+        let new = || NewTicket::sample(jiff::Timestamp::now());
         let (first, second) = {
             let store = SledStore::open(dir.path()).unwrap();
             let (first, fresh) = store

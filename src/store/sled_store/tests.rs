@@ -13,21 +13,9 @@ fn at(hours: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000).unwrap() + SignedDuration::from_hours(hours)
 }
 
-/// A ticket as intake makes it (a complaint on the web, at hour 0): the store tests' one
-/// `NewTicket`, changed with struct update syntax where a test needs something else.
-pub(super) fn new_ticket() -> NewTicket {
-    NewTicket {
-        category: crate::domain::Category::Complaint,
-        content: "路灯不亮".into(),
-        district: Some("南山区".into()),
-        address: None,
-        phone: None,
-        name: None,
-        confidential: false,
-        channel: Channel::Web,
-        conversation: ConversationId::new(),
-        created_at: at(0),
-    }
+/// The sample ticket, received at hour 0.
+fn new_ticket() -> NewTicket {
+    NewTicket::sample(at(0))
 }
 
 fn running(mut ticket: Ticket, status: TicketStatus, deadline: Timestamp) -> Ticket {

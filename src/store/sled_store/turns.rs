@@ -159,7 +159,7 @@ mod tests {
             .create_pending(NewTicket {
                 channel: Channel::Sms,
                 conversation: conversation.id,
-                ..super::super::tests::new_ticket()
+                ..NewTicket::sample(now)
             })
             .await
             .unwrap();
