@@ -212,6 +212,24 @@ fn fixture() -> (Vec<Ticket>, Vec<IntakeRecord>) {
     (vec![a1, a2, a3, a4, b5, b6, out], records)
 }
 
+/// A real store on disk in a temporary directory (kept alive by the first value) holding
+/// `tickets` as given and `records`.
+async fn stored(
+    tickets: &[Ticket],
+    records: &[IntakeRecord],
+) -> (tempfile::TempDir, crate::store::SledStore) {
+    use crate::store::{RecordStore, TicketStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SledStore::open(dir.path()).unwrap();
+    for t in tickets {
+        store.save(t.clone()).await.unwrap();
+    }
+    for r in records {
+        store.add_record(r.clone()).await.unwrap();
+    }
+    (dir, store)
+}
+
 fn period() -> Period {
     Period {
         from: jiff::civil::date(2026, 11, 2),
@@ -333,7 +351,6 @@ fn the_table_and_the_csv_show_the_same_figures() {
 #[tokio::test]
 async fn the_analysis_report_shows_the_rates_this_module_computes() {
     use crate::governance::report::{self, PeriodKind, ReportInputs};
-    use crate::store::TicketStore;
 
     let (tickets, _) = fixture();
     let settings = RateSettings::default();
@@ -347,11 +364,7 @@ async fn the_analysis_report_shows_the_rates_this_module_computes() {
         week.end(),
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SledStore::open(dir.path()).unwrap();
-    for t in &tickets {
-        store.save(t.clone()).await.unwrap();
-    }
+    let (_dir, store) = stored(&tickets, &[]).await;
     let from_store = crate::governance::unit_rates(&store, week, &settings).unwrap();
     assert_eq!(from_store.rows, expected.rows);
 
@@ -399,21 +412,12 @@ async fn the_analysis_report_shows_the_rates_this_module_computes() {
 /// its stored bytes counts like the ticket it came from.
 #[tokio::test]
 async fn the_rates_from_stored_digests_equal_the_rates_from_whole_tickets() {
-    use crate::store::{RecordStore, TicketStore};
-
     let (tickets, records) = fixture();
     for t in &tickets {
         let digest = TicketDigest::of(t);
         assert_eq!(TicketDigest::decode(&digest.encode()).unwrap(), digest);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SledStore::open(dir.path()).unwrap();
-    for t in &tickets {
-        store.save(t.clone()).await.unwrap();
-    }
-    for r in &records {
-        store.add_record(r.clone()).await.unwrap();
-    }
+    let (_dir, store) = stored(&tickets, &records).await;
     let first_only = RateSettings {
         rated_round: RatedRound::First,
         unreachable_is_evaluated: false,
@@ -439,8 +443,6 @@ async fn the_rates_from_stored_digests_equal_the_rates_from_whole_tickets() {
 /// ticket of its own.
 #[tokio::test]
 async fn a_consultation_answered_and_then_made_a_ticket_counts_once_as_the_ticket() {
-    use crate::store::{RecordStore, TicketStore};
-
     let question = "居住证到期了怎么续签";
     let asked = ConversationId::new();
     let answer = |hours: i64, text: &str, conversation: ConversationId| IntakeRecord {
@@ -468,14 +470,7 @@ async fn a_consultation_answered_and_then_made_a_ticket_counts_once_as_the_ticke
         // Someone else's ticket with the same words, before any answer.
         consultation(200_002, 5, ConversationId::new()),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SledStore::open(dir.path()).unwrap();
-    for t in &tickets {
-        store.save(t.clone()).await.unwrap();
-    }
-    for r in &records {
-        store.add_record(r.clone()).await.unwrap();
-    }
+    let (_dir, store) = stored(&tickets, &records).await;
     let settings = RateSettings::default();
     let whole = from_store(&store, &store, period(), GroupBy::Unit, &settings, at(720)).unwrap();
     let served =
