@@ -145,6 +145,9 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
         if f.open_overdue_at(end) {
             overdue_open_count += 1;
             open_overdue.push(f.clone());
+            if open_overdue.len() >= 2 * OLDEST_OVERDUE {
+                keep_oldest(&mut open_overdue);
+            }
         }
         if f.digest
             .replied_at
@@ -292,6 +295,19 @@ fn rates(
     }
 }
 
+/// How many open overdue tickets the report lists (the ones whose deadline passed first).
+const OLDEST_OVERDUE: usize = 20;
+
+/// Keeps the [`OLDEST_OVERDUE`] tickets whose deadline passed first (then by number), in that
+/// order: the list never holds more than twice that while the report reads the period.
+fn keep_oldest(open: &mut Vec<TicketFacts>) {
+    open.sort_by(|a, b| {
+        let (a, b) = (&a.digest, &b.digest);
+        a.deadline.cmp(&b.deadline).then(a.number.cmp(&b.number))
+    });
+    open.truncate(OLDEST_OVERDUE);
+}
+
 fn overdue(
     mut open: Vec<TicketFacts>,
     count: u64,
@@ -299,13 +315,9 @@ fn overdue(
     end: Timestamp,
     units: &Units,
 ) -> OverdueSection {
-    open.sort_by(|a, b| {
-        let (a, b) = (&a.digest, &b.digest);
-        a.deadline.cmp(&b.deadline).then(a.number.cmp(&b.number))
-    });
+    keep_oldest(&mut open);
     let oldest = open
         .into_iter()
-        .take(20)
         .map(|f| {
             let deadline = f.digest.deadline.unwrap_or(end);
             OverdueTicket {
