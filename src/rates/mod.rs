@@ -14,7 +14,10 @@
 //! | 按时办结率 | first 办结 by the deadline in force ÷ closed or overdue |
 //! | 重办率 | tickets re-handled at least once ÷ evaluated |
 //! | 退单率 | tickets with a 管辖异议 ÷ dispatched |
-//! | 直接答复率 | consultations answered by the knowledge base ÷ (those + 咨询 tickets), totals only; an answer that then became a 咨询 ticket counts once, as the ticket (`direct.rs`) |
+//! | 直接答复率 | consultations answered by the knowledge base ÷ (those + 咨询 tickets), totals only |
+//!
+//! A consultation the knowledge base answered that then became a 咨询 ticket counts once, as the
+//! ticket (`direct.rs`).
 //!
 //! "Evaluated" are tickets whose callback ended in the rated round (`rated_round`, the final by
 //! default); 未联系上 counts as evaluated, never as satisfied, unless

@@ -174,8 +174,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_ticket_change_and_the_expiry_moment_it_sets_are_saved_together_and_survive_reopening()
-     {
+    async fn a_change_and_the_expiry_moment_it_sets_are_saved_together_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let (with_hooks, plain) = {
             let store = SledStore::open(dir.path()).unwrap();

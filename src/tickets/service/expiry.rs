@@ -13,8 +13,8 @@
 //!   asks instead); one that recorded 已解决 and at least 基本满意 settles the matter, so the
 //!   ticket goes straight to 已回访 with that rating; otherwise the closing round asks as usual.
 //! - The moment is a `callbacks_due` entry written when a deadline is set or moved (in the same
-//!   transaction as the ticket change), and decided when it fires from the ticket itself: stale entries (an
-//!   extended deadline, a closed ticket) are dropped.
+//!   transaction as the ticket change), and decided when it fires from the ticket itself: stale
+//!   entries (an extended deadline, a closed ticket) are dropped.
 
 use jiff::{SignedDuration, Timestamp};
 use minijinja::context;
