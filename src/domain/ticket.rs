@@ -294,6 +294,27 @@ impl Ticket {
 }
 
 #[cfg(test)]
+impl NewTicket {
+    /// The unit tests' one ticket as intake makes it: a complaint on the web chat (路灯不亮 in
+    /// 南山区, no address, phone or name) received at `created_at`. A test that needs something
+    /// else says so with struct update syntax.
+    pub(crate) fn sample(created_at: Timestamp) -> NewTicket {
+        NewTicket {
+            category: Category::Complaint,
+            content: "路灯不亮".into(),
+            district: Some("南山区".into()),
+            address: None,
+            phone: None,
+            name: None,
+            confidential: false,
+            channel: Channel::Web,
+            conversation: ConversationId::new(),
+            created_at,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

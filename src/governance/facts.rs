@@ -1,56 +1,44 @@
-//! The few facts the analysis needs from a ticket: from the digest the store keeps beside it
-//! ([`from_digest`], what reports and the detector read), or from a whole ticket, in memory or as
-//! its stored JSON ([`from_ticket`], [`from_json`]); all three give the same facts.
-
-use std::borrow::Cow;
+//! The few facts the analysis needs from a ticket: its digest (the one the store keeps beside
+//! it, [`from_digest`], what reports and the detector read; or a whole ticket's in memory,
+//! [`from_ticket`]) and its matter, the topic from `config/topics.toml` the digest's content is
+//! about. The matter depends on config, so it is worked out when the digest is read.
 
 use jiff::Timestamp;
-use serde::Deserialize;
 
-use super::matter::{Topics, street_of};
-use crate::domain::digest::citizen_hash;
-use crate::domain::{Category, Channel, Ticket, TicketDigest, TicketNumber, TicketStatus};
+use super::matter::Topics;
+use crate::domain::{Category, Ticket, TicketDigest, TicketNumber, TicketStatus};
 
-/// One ticket as the analysis sees it.
+/// One ticket as the analysis sees it: its digest and its matter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketFacts {
-    pub number: TicketNumber,
-    pub created_at: Timestamp,
-    pub channel: Channel,
-    pub category: Category,
-    pub status: TicketStatus,
-    pub district: Option<String>,
-    pub street: Option<String>,
+    pub digest: TicketDigest,
     /// The topic from `config/topics.toml`, or 其他.
     pub matter: String,
-    /// The content, kept only for 咨询 tickets (knowledge gaps read it).
-    pub consultation: Option<String>,
-    /// A hash of the citizen's phone, to count distinct citizens; never the number itself.
-    pub citizen: Option<u64>,
-    pub lead: Option<String>,
-    pub deadline: Option<Timestamp>,
-    pub signed_at: Option<Timestamp>,
-    pub replied_at: Option<Timestamp>,
-    pub closed_at: Option<Timestamp>,
-    pub surveyed: bool,
 }
 
 impl TicketFacts {
+    /// The content of a 咨询 ticket (knowledge gaps read it); `None` for any other category.
+    pub fn consultation(&self) -> Option<&str> {
+        (self.digest.category == Category::Consultation).then_some(self.digest.content.as_str())
+    }
+
     /// Finished (replied, closed, surveyed, withdrawn or merged) by `at`?
     pub fn finished_by(&self, at: Timestamp) -> bool {
-        self.replied_at.or(self.closed_at).is_some_and(|t| t <= at)
-            || matches!(self.status, TicketStatus::Withdrawn | TicketStatus::Merged)
+        let d = &self.digest;
+        d.replied_at.or(d.closed_at).is_some_and(|t| t <= at)
+            || matches!(d.status, TicketStatus::Withdrawn | TicketStatus::Merged)
     }
 
     /// Overdue at `at`: past its deadline then, and not answered by the deadline.
     pub fn overdue_at(&self, at: Timestamp) -> bool {
-        let Some(deadline) = self.deadline else {
+        let d = &self.digest;
+        let Some(deadline) = d.deadline else {
             return false;
         };
-        if deadline >= at || matches!(self.status, TicketStatus::Withdrawn | TicketStatus::Merged) {
+        if deadline >= at || matches!(d.status, TicketStatus::Withdrawn | TicketStatus::Merged) {
             return false;
         }
-        match self.replied_at.or(self.closed_at) {
+        match d.replied_at.or(d.closed_at) {
             Some(done) => done > deadline,
             None => true,
         }
@@ -62,92 +50,16 @@ impl TicketFacts {
     }
 }
 
-#[derive(Deserialize)]
-struct LiteTicket<'a> {
-    number: TicketNumber,
-    status: TicketStatus,
-    category: Category,
-    #[serde(borrow)]
-    content: Cow<'a, str>,
-    #[serde(borrow, default)]
-    district: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    phone: Option<Cow<'a, str>>,
-    channel: Channel,
-    created_at: Timestamp,
-    #[serde(default)]
-    events: Vec<LiteEvent>,
-    #[serde(default)]
-    handling: LiteHandling,
-}
-
-#[derive(Deserialize)]
-struct LiteEvent {
-    at: Timestamp,
-    to: TicketStatus,
-    #[serde(default)]
-    from: Option<TicketStatus>,
-}
-
-#[derive(Deserialize, Default)]
-struct LiteHandling {
-    #[serde(default)]
-    lead: Option<String>,
-    #[serde(default)]
-    deadline: Option<Timestamp>,
-}
-
-/// Reads the facts of one stored ticket (its JSON bytes).
-pub fn from_json(bytes: &[u8], topics: &Topics) -> Result<TicketFacts, serde_json::Error> {
-    let t: LiteTicket = serde_json::from_slice(bytes)?;
-    let events: Vec<(Timestamp, Option<TicketStatus>, TicketStatus)> =
-        t.events.iter().map(|e| (e.at, e.from, e.to)).collect();
-    Ok(build(
-        Parts {
-            number: t.number,
-            status: t.status,
-            category: t.category,
-            content: &t.content,
-            district: t.district.as_deref(),
-            address: t.address.as_deref(),
-            phone: t.phone.as_deref(),
-            channel: t.channel,
-            created_at: t.created_at,
-            lead: t.handling.lead,
-            deadline: t.handling.deadline,
-        },
-        &events,
-        topics,
-    ))
-}
-
-/// The facts of a ticket in memory (the same as [`from_json`] of its stored form): those of its
-/// digest, so the two are derived in one place.
+/// The facts of a ticket in memory: those of its digest, so the two are derived in one place.
 pub fn from_ticket(t: &Ticket, topics: &Topics) -> TicketFacts {
-    from_digest(&TicketDigest::of(t), topics)
+    from_digest(TicketDigest::of(t), topics)
 }
 
-/// The facts of a stored digest (the same as [`from_ticket`] of its ticket).
-pub fn from_digest(d: &TicketDigest, topics: &Topics) -> TicketFacts {
+/// The facts of a digest (the same as [`from_ticket`] of its ticket).
+pub fn from_digest(digest: TicketDigest, topics: &Topics) -> TicketFacts {
     TicketFacts {
-        number: d.number,
-        created_at: d.created_at,
-        channel: d.channel,
-        category: d.category,
-        status: d.status,
-        district: d.district.clone(),
-        street: d.street.clone(),
-        matter: topics.matter_of(&d.content).to_string(),
-        consultation: (d.category == Category::Consultation).then(|| d.content.clone()),
-        citizen: d.citizen,
-        lead: d.lead.clone(),
-        deadline: d.deadline,
-        signed_at: d.signed_at,
-        replied_at: d.replied_at,
-        closed_at: d.closed_at,
-        surveyed: d.surveyed,
+        matter: topics.matter_of(&digest.content).to_string(),
+        digest,
     }
 }
 
@@ -157,71 +69,5 @@ pub fn from_new(
     d: &crate::domain::NewTicket,
     topics: &Topics,
 ) -> TicketFacts {
-    build(
-        Parts {
-            number,
-            status: TicketStatus::Accepted,
-            category: d.category,
-            content: &d.content,
-            district: d.district.as_deref(),
-            address: d.address.as_deref(),
-            phone: d.phone.as_deref(),
-            channel: d.channel,
-            created_at: d.created_at,
-            lead: None,
-            deadline: None,
-        },
-        &[],
-        topics,
-    )
-}
-
-struct Parts<'a> {
-    number: TicketNumber,
-    status: TicketStatus,
-    category: Category,
-    content: &'a str,
-    district: Option<&'a str>,
-    address: Option<&'a str>,
-    phone: Option<&'a str>,
-    channel: Channel,
-    created_at: Timestamp,
-    lead: Option<String>,
-    deadline: Option<Timestamp>,
-}
-
-fn build(
-    p: Parts<'_>,
-    events: &[(Timestamp, Option<TicketStatus>, TicketStatus)],
-    topics: &Topics,
-) -> TicketFacts {
-    // The latest entry into a status counts (a re-handled ticket is replied to again).
-    let last_into = |status: TicketStatus| {
-        events
-            .iter()
-            .rev()
-            .find(|(_, from, to)| *to == status && *from != Some(status))
-            .map(|(at, _, _)| *at)
-    };
-    let street = p.address.and_then(|a| street_of(a, p.district));
-    TicketFacts {
-        number: p.number,
-        created_at: p.created_at,
-        channel: p.channel,
-        category: p.category,
-        status: p.status,
-        district: p.district.map(str::to_string),
-        street,
-        matter: topics.matter_of(p.content).to_string(),
-        consultation: (p.category == Category::Consultation).then(|| p.content.to_string()),
-        citizen: p.phone.map(citizen_hash),
-        lead: p.lead,
-        deadline: p.deadline,
-        signed_at: last_into(TicketStatus::Signed),
-        replied_at: last_into(TicketStatus::Replied),
-        closed_at: last_into(TicketStatus::Closed),
-        surveyed: events
-            .iter()
-            .any(|(_, _, to)| *to == TicketStatus::Surveyed),
-    }
+    from_ticket(&Ticket::open(number, d.clone()), topics)
 }

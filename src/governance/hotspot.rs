@@ -103,8 +103,8 @@ impl HotspotKey {
         }
         Some(HotspotKey {
             matter: facts.matter.clone(),
-            district: facts.district.clone()?,
-            street: facts.street.clone()?,
+            district: facts.digest.district.clone()?,
+            street: facts.digest.street.clone()?,
         })
     }
 }
@@ -299,7 +299,7 @@ impl Detector {
             return Outcome::Quiet;
         };
         let window = SignedDuration::from_mins(i64::from(self.settings.window_minutes));
-        let at = facts.created_at;
+        let at = facts.digest.created_at;
         let day = at.as_second().div_euclid(DAY_SECONDS);
         let span = i64::from(self.settings.baseline_days.max(1));
         let first_day = *self.first_day.get_or_insert(day);
@@ -336,9 +336,9 @@ impl Detector {
         let tests_per_week = f64::from(self.city.past(day, span)) / days as f64 * 7.0;
         let max_tail = (self.settings.false_alerts_per_week / tests_per_week.max(1.0))
             .min(self.settings.max_p_value);
-        state.counts.add(at, facts.number, day, span);
-        matter.add(at, facts.number, day, span);
-        self.city.add(at, facts.number, day, span);
+        state.counts.add(at, facts.digest.number, day, span);
+        matter.add(at, facts.digest.number, day, span);
+        self.city.add(at, facts.digest.number, day, span);
         self.rhythm.add(kind, hour, day);
 
         let count = state.counts.window.len() as u32;

@@ -122,7 +122,7 @@ impl HotspotMonitor {
             let raw = raw?;
             let facts = facts_of(&raw, &self.analysis.topics)?;
             last = Some(raw.number);
-            latest = latest.max(Some(facts.created_at));
+            latest = latest.max(Some(facts.digest.created_at));
             read += 1;
             match state.detector.ingest(&facts) {
                 Outcome::Quiet => {}

@@ -100,13 +100,13 @@ impl Analysis {
         let facts = store
             .digests_from(start)
             .map_while(|raw| match raw.and_then(|r| r.decode()) {
-                Ok(d) => (d.created_at < stop).then(|| facts::from_digest(&d, &self.topics)),
+                Ok(d) => (d.created_at < stop).then(|| facts::from_digest(d, &self.topics)),
                 Err(e) => {
                     failure = Some(e);
                     None
                 }
             })
-            .filter(|f| f.created_at >= from && f.created_at < until);
+            .filter(|f| f.digest.created_at >= from && f.digest.created_at < until);
         let report = report::build(&inputs, facts);
         match failure {
             Some(e) => Err(e.into()),
@@ -131,7 +131,7 @@ pub fn unit_rates(
         crate::rates::Tally::new(scope, crate::rates::GroupBy::Unit, settings, period.end());
     tally_digests(store, period.start(), period.end(), &mut tally)?;
     // The knowledge base's answers only feed 直接答复率, which the unit rows do not show.
-    Ok(tally.finish(0))
+    Ok(tally.finish())
 }
 
 /// The rates ([`crate::rates`]) of the tickets received in `period` (city days), grouped `by`,
@@ -155,7 +155,6 @@ pub fn rates_report(
     let until = day_start(period.to.tomorrow().unwrap_or(period.to))?;
     let mut tally = crate::rates::Tally::new(period, by, settings, as_of);
     tally_digests(store, from, until, &mut tally)?;
-    let mut kb_answered = 0;
     if let Some(first) = store.first_record_since(from)? {
         let stop = until + SignedDuration::from_hours(1);
         for record in store.records_from(first) {
@@ -163,10 +162,10 @@ pub fn rates_report(
             if record.at >= stop {
                 break;
             }
-            kb_answered += u64::from(crate::rates::is_kb_answer(&record, &period));
+            tally.add_record(&record);
         }
     }
-    Ok(tally.finish(kb_answered))
+    Ok(tally.finish())
 }
 
 /// Adds the digest of every ticket that arrived in `[from, until)` to `tally`, reading an hour
@@ -193,7 +192,7 @@ fn tally_digests(
 }
 
 fn facts_of(raw: &RawDigest, topics: &Topics) -> Result<TicketFacts, GovernanceError> {
-    Ok(facts::from_digest(&raw.decode()?, topics))
+    Ok(facts::from_digest(raw.decode()?, topics))
 }
 
 /// The number of the first ticket that arrived at or after `at` (binary search over numbers,
@@ -242,10 +241,11 @@ pub fn scan(
     for raw in store.digests_from(start) {
         let f = facts_of(&raw?, topics)?;
         read += 1;
-        if f.created_at >= stop {
+        let at = f.digest.created_at;
+        if at >= stop {
             break;
         }
-        if f.created_at >= from && f.created_at < until {
+        if at >= from && at < until {
             visit(f);
         }
     }
@@ -292,7 +292,7 @@ pub fn scan_parallel(
                 break;
             }
             let f = facts_of(&raw, topics)?;
-            if f.created_at >= from && f.created_at < until {
+            if f.digest.created_at >= from && f.digest.created_at < until {
                 out.push(f);
             }
         }

@@ -16,10 +16,14 @@
 //! | 退单率 | tickets with a 管辖异议 ÷ dispatched |
 //! | 直接答复率 | consultations answered by the knowledge base ÷ (those + 咨询 tickets), totals only |
 //!
+//! A consultation the knowledge base answered that then became a 咨询 ticket counts once, as the
+//! ticket (`direct.rs`).
+//!
 //! "Evaluated" are tickets whose callback ended in the rated round (`rated_round`, the final by
 //! default); 未联系上 counts as evaluated, never as satisfied, unless
 //! `unreachable_is_evaluated = false`.
 
+mod direct;
 mod table;
 
 use std::collections::BTreeMap;
@@ -247,12 +251,12 @@ pub fn is_kb_answer(record: &IntakeRecord, period: &Period) -> bool {
     period.contains(record.at) && matches!(record.kind, RecordKind::Answered { .. })
 }
 
-/// The report over `tickets` (those received outside the period are ignored) and the count of
-/// consultations the knowledge base answered in the period ([`is_kb_answer`]), as of `as_of`
+/// The report over `tickets` (those received outside the period are ignored) and the intake
+/// `records` (the knowledge base's answers in the period count, [`is_kb_answer`]), as of `as_of`
 /// (what is not yet due is not counted late).
 pub fn compute<'a>(
     tickets: impl IntoIterator<Item = &'a Ticket>,
-    kb_answered: u64,
+    records: impl IntoIterator<Item = &'a IntakeRecord>,
     period: Period,
     by: GroupBy,
     settings: &RateSettings,
@@ -262,17 +266,20 @@ pub fn compute<'a>(
     for t in tickets {
         tally.add(t);
     }
-    tally.finish(kb_answered)
+    for r in records {
+        tally.add_record(r);
+    }
+    tally.finish()
 }
 
-/// The report built one ticket at a time, so a store scan need not hold the tickets.
+/// The report built one ticket (and record) at a time, so a store scan need not hold them.
 pub struct Tally<'s> {
     period: Period,
     by: GroupBy,
     settings: &'s RateSettings,
     as_of: Timestamp,
     groups: BTreeMap<String, Counts>,
-    consultation_tickets: u64,
+    consultations: direct::Consultations,
 }
 
 impl<'s> Tally<'s> {
@@ -283,7 +290,14 @@ impl<'s> Tally<'s> {
             settings,
             as_of,
             groups: BTreeMap::new(),
-            consultation_tickets: 0,
+            consultations: direct::Consultations::default(),
+        }
+    }
+
+    /// Counts `record` for 直接答复率 if it is an answer of the knowledge base in the period.
+    pub fn add_record(&mut self, record: &IntakeRecord) {
+        if is_kb_answer(record, &self.period) {
+            self.consultations.answered(&record.text, record.at);
         }
     }
 
@@ -299,7 +313,7 @@ impl<'s> Tally<'s> {
             return;
         }
         if t.category == Category::Consultation {
-            self.consultation_tickets += 1;
+            self.consultations.ticket(&t.content, t.created_at);
         }
         self.groups
             .entry(self.by.key(t))
@@ -307,12 +321,12 @@ impl<'s> Tally<'s> {
             .add(t, self.settings, self.as_of);
     }
 
-    pub fn finish(self, kb_answered: u64) -> RateReport {
+    pub fn finish(self) -> RateReport {
         let mut total = Counts::default();
         for counts in self.groups.values() {
             total.merge(counts);
         }
-        let consultations = kb_answered + self.consultation_tickets;
+        let (kb_answered, consultations) = self.consultations.counts();
         let settings = self.settings;
         RateReport {
             period: self.period,
@@ -377,8 +391,11 @@ pub fn from_store(
         tally.add(t);
         false
     })?;
-    let kb_answered = records.count_records(&mut |r| is_kb_answer(r, &period))?;
-    Ok(tally.finish(kb_answered))
+    records.count_records(&mut |r| {
+        tally.add_record(r);
+        false
+    })?;
+    Ok(tally.finish())
 }
 
 #[cfg(test)]

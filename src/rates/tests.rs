@@ -31,13 +31,8 @@ fn new(seq: u64, category: Category, district: &str, created: Timestamp) -> Tick
             category,
             content: "事项".into(),
             district: Some(district.into()),
-            address: None,
             phone: Some("13800000000".into()),
-            name: None,
-            confidential: false,
-            channel: Channel::Web,
-            conversation: ConversationId::new(),
-            created_at: created,
+            ..NewTicket::sample(created)
         },
     )
 }
@@ -217,6 +212,24 @@ fn fixture() -> (Vec<Ticket>, Vec<IntakeRecord>) {
     (vec![a1, a2, a3, a4, b5, b6, out], records)
 }
 
+/// A real store on disk in a temporary directory (kept alive by the first value) holding
+/// `tickets` as given and `records`.
+async fn stored(
+    tickets: &[Ticket],
+    records: &[IntakeRecord],
+) -> (tempfile::TempDir, crate::store::SledStore) {
+    use crate::store::{RecordStore, TicketStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SledStore::open(dir.path()).unwrap();
+    for t in tickets {
+        store.save(t.clone()).await.unwrap();
+    }
+    for r in records {
+        store.add_record(r.clone()).await.unwrap();
+    }
+    (dir, store)
+}
+
 fn period() -> Period {
     Period {
         from: jiff::civil::date(2026, 11, 2),
@@ -230,11 +243,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 
 fn report(settings: &RateSettings, by: GroupBy) -> RateReport {
     let (tickets, records) = fixture();
-    let kb_answered = records
-        .iter()
-        .filter(|r| is_kb_answer(r, &period()))
-        .count() as u64;
-    compute(&tickets, kb_answered, period(), by, settings, at(720))
+    compute(&tickets, &records, period(), by, settings, at(720))
 }
 
 #[test]
@@ -342,18 +351,20 @@ fn the_table_and_the_csv_show_the_same_figures() {
 #[tokio::test]
 async fn the_analysis_report_shows_the_rates_this_module_computes() {
     use crate::governance::report::{self, PeriodKind, ReportInputs};
-    use crate::store::TicketStore;
 
     let (tickets, _) = fixture();
     let settings = RateSettings::default();
     let week = report::Period::containing(PeriodKind::Weekly, jiff::civil::date(2026, 11, 4));
-    let expected = compute(&tickets, 0, period(), GroupBy::Unit, &settings, week.end());
+    let expected = compute(
+        &tickets,
+        &[],
+        period(),
+        GroupBy::Unit,
+        &settings,
+        week.end(),
+    );
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SledStore::open(dir.path()).unwrap();
-    for t in &tickets {
-        store.save(t.clone()).await.unwrap();
-    }
+    let (_dir, store) = stored(&tickets, &[]).await;
     let from_store = crate::governance::unit_rates(&store, week, &settings).unwrap();
     assert_eq!(from_store.rows, expected.rows);
 
@@ -401,21 +412,12 @@ async fn the_analysis_report_shows_the_rates_this_module_computes() {
 /// its stored bytes counts like the ticket it came from.
 #[tokio::test]
 async fn the_rates_from_stored_digests_equal_the_rates_from_whole_tickets() {
-    use crate::store::{RecordStore, TicketStore};
-
     let (tickets, records) = fixture();
     for t in &tickets {
         let digest = TicketDigest::of(t);
         assert_eq!(TicketDigest::decode(&digest.encode()).unwrap(), digest);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SledStore::open(dir.path()).unwrap();
-    for t in &tickets {
-        store.save(t.clone()).await.unwrap();
-    }
-    for r in &records {
-        store.add_record(r.clone()).await.unwrap();
-    }
+    let (_dir, store) = stored(&tickets, &records).await;
     let first_only = RateSettings {
         rated_round: RatedRound::First,
         unreachable_is_evaluated: false,
@@ -430,6 +432,54 @@ async fn the_rates_from_stored_digests_equal_the_rates_from_whole_tickets() {
             assert_eq!(served, report(&settings, by), "{by:?}");
             assert!(served.kb_answered > 0);
         }
+    }
+    store.close().unwrap();
+}
+
+/// 直接答复率 counts each consultation once. One the knowledge base answered that then became a
+/// 咨询 ticket (the answer did not help, and the citizen asked for a ticket with the same
+/// question) was not answered directly: it counts as the ticket alone. An answer that helped
+/// counts as answered, and a 咨询 ticket with the same words from before the answer stays a
+/// ticket of its own.
+#[tokio::test]
+async fn a_consultation_answered_and_then_made_a_ticket_counts_once_as_the_ticket() {
+    let question = "居住证到期了怎么续签";
+    let asked = ConversationId::new();
+    let answer = |hours: i64, text: &str, conversation: ConversationId| IntakeRecord {
+        at: at(hours),
+        kind: RecordKind::Answered {
+            article: "residence-permit".into(),
+        },
+        channel: Channel::Web,
+        conversation,
+        text: text.into(),
+    };
+    let consultation = |seq: u64, hours: i64, conversation: ConversationId| {
+        let mut t = new(seq, Category::Consultation, "南山区", at(hours));
+        t.details.content = question.into();
+        t.details.conversation = conversation;
+        t
+    };
+    // Answered at hour 9 (the citizen's message, as typed), not helpful, a ticket at hour 10.
+    let records = vec![
+        answer(9, &format!("{question}\n"), asked),
+        answer(20, "公积金怎么提取", ConversationId::new()),
+    ];
+    let tickets = vec![
+        consultation(200_001, 10, asked),
+        // Someone else's ticket with the same words, before any answer.
+        consultation(200_002, 5, ConversationId::new()),
+    ];
+    let (_dir, store) = stored(&tickets, &records).await;
+    let settings = RateSettings::default();
+    let whole = from_store(&store, &store, period(), GroupBy::Unit, &settings, at(720)).unwrap();
+    let served =
+        crate::governance::rates_report(&store, period(), GroupBy::Unit, &settings, at(720))
+            .unwrap();
+    for r in [&whole, &served] {
+        // Three consultations: 公积金 answered; 居住证 twice, both as tickets.
+        assert_eq!((r.kb_answered, r.consultations), (1, 3), "{r:?}");
+        assert!(close(r.direct_answer_rate, 1.0 / 3.0), "{r:?}");
     }
     store.close().unwrap();
 }

@@ -36,6 +36,8 @@ pub enum StoreError {
     Corrupt { tree: &'static str, message: String },
     #[error("the store is shutting down")]
     Closed,
+    #[error("no ticket {0} in the store: a change names a ticket the store issued")]
+    NoSuchTicket(TicketNumber),
 }
 
 /// Tickets, keyed by number. Numbers are issued by the store, never twice.
@@ -47,7 +49,7 @@ pub trait TicketStore: Send + Sync {
     /// durable: writes become durable in the order they were queued, so that write's flush
     /// covers this one (a confirmed chat ticket and its turn wait for one flush, not two).
     fn create_pending(&self, ticket: NewTicket) -> StoreFuture<'_, Ticket>;
-    /// Replaces a stored ticket durably.
+    /// Stores the ticket as given (replacing the stored one, if any), durably.
     fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()>;
     fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError>;
     /// Up to `limit` tickets, newest first.
@@ -55,9 +57,16 @@ pub trait TicketStore: Send + Sync {
     fn count(&self) -> usize;
     /// Every ticket matching `keep`, in number order.
     fn scan(&self, keep: &mut dyn FnMut(&Ticket) -> bool) -> Result<Vec<Ticket>, StoreError>;
-    /// Replaces a ticket and queues messages to the citizen, atomically and durably.
-    fn save_with_outbox(&self, ticket: Ticket, messages: Vec<OutboxMessage>)
-    -> StoreFuture<'_, ()>;
+    /// Replaces a ticket, queues messages to the citizen and puts `callbacks` (moments to look at
+    /// the ticket's callback, see [`CallbackStore`]) on the callback schedule, atomically and
+    /// durably. A ticket the store never issued is refused ([`StoreError::NoSuchTicket`]) and
+    /// nothing is written.
+    fn save_with_outbox(
+        &self,
+        ticket: Ticket,
+        messages: Vec<OutboxMessage>,
+        callbacks: Vec<jiff::Timestamp>,
+    ) -> StoreFuture<'_, ()>;
 
     /// Tickets a unit is working on (see [`TicketStatus::is_running`]) that have a deadline, in
     /// deadline order, until `visit` returns false. The default scans every ticket; an
@@ -334,14 +343,10 @@ pub trait WebhookStore: Send + Sync {
         target: &str,
         limit: usize,
     ) -> Result<Vec<crate::domain::WebhookDelivery>, StoreError>;
-    /// Replaces a ticket, queues its messages to the citizen and its webhooks, in one durable
-    /// transaction: no change is stored without the notices it owes.
-    fn save_ticket_change(
-        &self,
-        ticket: Ticket,
-        messages: Vec<OutboxMessage>,
-        webhooks: Vec<crate::domain::WebhookDelivery>,
-    ) -> StoreFuture<'_, ()>;
+    /// Replaces a ticket, queues its messages to the citizen and its webhooks and puts its
+    /// callback moments on the schedule, in one durable transaction: no change is stored without
+    /// the notices it owes. A ticket the store never issued is refused and nothing is written.
+    fn save_ticket_change(&self, write: TicketWrite) -> StoreFuture<'_, ()>;
 }
 
 /// What an Open311 request adds to its ticket (its service, coordinates, who posted it), by

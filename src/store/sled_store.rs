@@ -35,6 +35,7 @@ use crate::domain::{
 pub use bulk::{Develop, RawTicket};
 pub use digests::RawDigest;
 
+mod changes;
 mod interop;
 mod turns;
 
@@ -366,7 +367,14 @@ impl TicketStore for SledStore {
     }
 
     fn save(&self, ticket: Ticket) -> StoreFuture<'_, ()> {
-        self.save_with_outbox(ticket, Vec::new())
+        let write = super::TicketWrite {
+            ticket,
+            messages: Vec::new(),
+            webhooks: Vec::new(),
+            callbacks: Vec::new(),
+        };
+        let prepared = changes::PreparedTicket::new(&self.trees, write).map(|p| p.put());
+        self.write(move |trees| changes::save_change(trees, &prepared?, None))
     }
 
     fn get(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
@@ -416,41 +424,17 @@ impl TicketStore for SledStore {
         &self,
         ticket: Ticket,
         messages: Vec<OutboxMessage>,
+        callbacks: Vec<jiff::Timestamp>,
     ) -> StoreFuture<'_, ()> {
+        let write = super::TicketWrite {
+            ticket,
+            messages,
+            webhooks: Vec::new(),
+            callbacks,
+        };
         // Numbered and encoded on the caller's thread: the writer thread only applies.
-        let prepared = (|| {
-            let mut numbered = Vec::with_capacity(messages.len());
-            for mut m in messages {
-                m.id = self.trees.db.generate_id().map_err(io_error)?;
-                let bytes = encode(&m)?;
-                numbered.push((m, bytes));
-            }
-            Ok::<_, StoreError>((numbered, encode(&ticket)?))
-        })();
-        self.write(move |trees| {
-            use sled::Transactional;
-            let (numbered, ticket_bytes) = prepared?;
-            (
-                &trees.tickets,
-                &trees.outbox,
-                &trees.meta,
-                &trees.ticket_index,
-                &trees.deadlines,
-                &trees.outbox_due,
-            )
-                .transaction(
-                    |(tickets, outbox, meta, ticket_index, deadlines, outbox_due)| {
-                        tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
-                        index::index_ticket(ticket_index, deadlines, meta, &ticket)?;
-                        for (message, bytes) in &numbered {
-                            outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
-                            index::index_new_outbox(outbox_due, meta, message)?;
-                        }
-                        Ok(())
-                    },
-                )
-                .map_err(abort_error)
-        })
+        let prepared = changes::PreparedTicket::new(&self.trees, write);
+        self.write(move |trees| changes::save_change(trees, &prepared?, None))
     }
 
     fn by_deadline(&self, visit: &mut dyn FnMut(DeadlineEntry) -> bool) -> Result<(), StoreError> {

@@ -153,7 +153,6 @@ impl DispatchRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, ConversationId};
 
     fn units() -> Units {
         Units::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config")).unwrap()
@@ -161,16 +160,9 @@ mod tests {
 
     fn ticket(content: &str, district: Option<&str>) -> NewTicket {
         NewTicket {
-            category: Category::Complaint,
             content: content.into(),
             district: district.map(String::from),
-            address: None,
-            phone: None,
-            name: None,
-            confidential: false,
-            channel: Channel::Web,
-            conversation: ConversationId::new(),
-            created_at: jiff::Timestamp::UNIX_EPOCH,
+            ..NewTicket::sample(jiff::Timestamp::UNIX_EPOCH)
         }
     }
 

@@ -147,13 +147,14 @@ impl TicketService {
         } else {
             warned.yellow = true;
         }
-        if red {
-            self.rewatch_deadline(&next).await?;
-        }
         // Through the one save path: the units' webhooks hear of 催办 and 督办 too.
         let change = super::TicketChange::Action(action);
-        self.save_steps(&ticket, vec![(change, next)], Vec::new(), now)
-            .await?;
+        if red {
+            self.save_rewatching(&ticket, change, next, now).await?;
+        } else {
+            self.save_steps(&ticket, vec![(change, next)], Vec::new(), now)
+                .await?;
+        }
         Ok(())
     }
 }

@@ -176,15 +176,10 @@ impl TicketService {
             &self.parts.lifecycle,
         )?;
         debug_assert_ne!(next.status, TicketStatus::Closed, "a dispatch never closes");
+        // The dispatch set a deadline: its expiry moment (超时回访) is in the write, for the
+        // callback schedule in the same transaction as the ticket and the turn.
         let steps = vec![(TicketChange::Action(action), next)];
-        let mut write = self.change_write(&ticket, steps, notice.into_iter().collect(), now);
-        if let Some(write) = &mut write {
-            // The dispatch set a deadline: its expiry moment (超时回访) goes on the callback
-            // schedule in the same transaction as the ticket and the turn.
-            write
-                .callbacks
-                .extend(expiry::deadline_to_watch(&ticket, &write.ticket));
-        }
+        let write = self.change_write(&ticket, steps, notice.into_iter().collect(), now);
         Ok(match write {
             Some(write) => (write.ticket.clone(), Some(write)),
             None => (ticket, None),
@@ -300,17 +295,22 @@ impl TicketService {
             self.overtake_expiry_round(&mut next, now);
         }
         let mut settled = None;
+        let mut survey_due = None;
         if next.status == TicketStatus::Closed && ticket.status != TicketStatus::Closed {
             settled = self.settled_survey(&next, now)?;
             if settled.is_none() {
-                self.open_callback_round(&mut next, now).await?;
+                survey_due = Some(self.open_callback_round(&mut next, now));
             }
         }
-        self.watch_deadline(&ticket, &next).await?;
         let messages: Vec<OutboxMessage> = notice.into_iter().collect();
         let mut steps = vec![(TicketChange::Action(action), next)];
         steps.extend(settled.map(|s| (TicketChange::Action(TicketAction::Survey), s)));
-        self.save_steps(&ticket, steps, messages, now).await
+        let Some(mut write) = self.change_write(&ticket, steps, messages, now) else {
+            return Ok(ticket);
+        };
+        // The round 办结 opened goes on the callback schedule with the closure.
+        write.callbacks.extend(survey_due);
+        self.save_write(write).await
     }
 
     /// The citizen reported the same open matter again (并单 at intake): `after` carries the
@@ -327,9 +327,9 @@ impl TicketService {
     }
 
     /// The one save path for a change after intake: the ticket as the last of `steps` leaves it,
-    /// the messages it owes the citizen and the webhooks each step owes (in order), all in one
-    /// transaction. Each step is what happened and the ticket after it; the first step starts
-    /// from `before`.
+    /// the messages it owes the citizen, the webhooks each step owes (in order) and the expiry
+    /// moments of the deadlines the steps set (超时回访), all in one transaction. Each step is
+    /// what happened and the ticket after it; the first step starts from `before`.
     pub(super) async fn save_steps(
         &self,
         before: &Ticket,
@@ -337,23 +337,24 @@ impl TicketService {
         messages: Vec<OutboxMessage>,
         now: Timestamp,
     ) -> Result<Ticket, ServiceError> {
-        let Some(write) = self.change_write(before, steps, messages, now) else {
-            return Ok(before.clone());
-        };
+        match self.change_write(before, steps, messages, now) {
+            Some(write) => self.save_write(write).await,
+            None => Ok(before.clone()),
+        }
+    }
+
+    /// Stores `write` in one transaction (with its webhooks when there are any) and wakes the
+    /// workers it concerns; the ticket as saved.
+    pub(super) async fn save_write(&self, write: TicketWrite) -> Result<Ticket, ServiceError> {
         let next = write.ticket.clone();
         let (queued, hooked) = (!write.messages.is_empty(), !write.webhooks.is_empty());
         match &self.hooks {
-            Some(hooks) if hooked => {
-                hooks
-                    .store
-                    .save_ticket_change(write.ticket, write.messages, write.webhooks)
-                    .await?;
-            }
+            Some(hooks) if hooked => hooks.store.save_ticket_change(write).await?,
             _ => {
                 self.parts
                     .tickets
-                    .save_with_outbox(write.ticket, write.messages)
-                    .await?;
+                    .save_with_outbox(write.ticket, write.messages, write.callbacks)
+                    .await?
             }
         }
         self.change_saved(queued, hooked);
@@ -361,8 +362,9 @@ impl TicketService {
     }
 
     /// What [`TicketService::save_steps`] stores: the ticket as the last step leaves it, the
-    /// messages, and the webhooks each step owes (in order). None when there is no step.
-    fn change_write(
+    /// messages, the webhooks each step owes (in order) and the expiry moment of each deadline
+    /// a step set or moved. None when there is no step.
+    pub(super) fn change_write(
         &self,
         before: &Ticket,
         steps: Vec<(TicketChange, Ticket)>,
@@ -370,19 +372,21 @@ impl TicketService {
         now: Timestamp,
     ) -> Option<TicketWrite> {
         let mut webhooks = Vec::new();
-        if let Some(hooks) = &self.hooks {
-            let mut from = before;
-            for (change, after) in &steps {
+        let mut callbacks = Vec::new();
+        let mut from = before;
+        for (change, after) in &steps {
+            if let Some(hooks) = &self.hooks {
                 webhooks.extend(hooks.hook.webhooks(from, after, change, now));
-                from = after;
             }
+            callbacks.extend(expiry::deadline_to_watch(from, after));
+            from = after;
         }
         let (_, ticket) = steps.into_iter().last()?;
         Some(TicketWrite {
             ticket,
             messages,
             webhooks,
-            callbacks: Vec::new(),
+            callbacks,
         })
     }
 

@@ -8,12 +8,12 @@ use hotline::callback::worker::CallbackCounts;
 use jiff::{Timestamp, ToSpan};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, Tokens, reply_text, spawn_app_in, surveyed_now, test_settings};
+use crate::helpers::{
+    TestApp, Tokens, reply_text, spawn_app_in, spawn_app_with_tokens, surveyed_now, test_settings,
+};
 
 async fn app() -> (TestApp, Tokens) {
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    (spawn_app_in(data, survey_settings()).await, tokens)
+    spawn_app_with_tokens(survey_settings()).await
 }
 
 /// No delay and no quiet hours here (those are tested below at explicit times); the worker runs

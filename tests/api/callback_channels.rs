@@ -9,23 +9,11 @@ use serde_json::Value;
 
 use crate::fake_sms::FakeSms;
 use crate::fake_telegram::FakeBotApi;
-use crate::helpers::{TestApp, Tokens, spawn_app_in, surveyed_now};
+use crate::helpers::{TestApp, Tokens, spawn_app_with_tokens, surveyed_now, ticket_number};
 use crate::{sms, telegram};
 
 async fn spawn(settings: Settings) -> (TestApp, Tokens) {
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    (spawn_app_in(data, surveyed_now(settings)).await, tokens)
-}
-
-fn ticket_number(receipt: &str) -> String {
-    receipt
-        .split("工单号：")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no ticket number in {receipt}"))
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect()
+    spawn_app_with_tokens(surveyed_now(settings)).await
 }
 
 async fn handle_and_close(app: &TestApp, tokens: &Tokens, number: &str) {

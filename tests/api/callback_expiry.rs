@@ -3,8 +3,9 @@
 //! the moment; a ticket closed in time gets only the closing survey; the answers count in the
 //! rates; the 办结 after an expiry round asks again unless that round settled the matter, and
 //! overtakes one still unanswered; a restart neither loses nor repeats the round; the same by SMS
-//! through the fake provider; and, on the store itself, the moment written at dispatch and again
-//! by the 督办, with each step queued as a webhook for the unit.
+//! through the fake provider and on Telegram through the fake Bot API (inline buttons); and, on
+//! the store itself, the moment written at dispatch and again by the 督办, with each step queued
+//! as a webhook for the unit.
 
 use std::time::Duration;
 
@@ -12,16 +13,17 @@ use hotline::callback::worker::CallbackCounts;
 use jiff::{Timestamp, ToSpan};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Tokens, reply_text, spawn_app_in, surveyed_now, test_settings};
+use crate::helpers::{
+    TestApp, Tokens, reply_text, spawn_app_in, spawn_app_with_tokens, surveyed_now, test_settings,
+    ticket_number,
+};
 
 async fn app_in(data: tempfile::TempDir) -> TestApp {
     spawn_app_in(data, surveyed_now(test_settings())).await
 }
 
 async fn app() -> (TestApp, Tokens) {
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    (app_in(data).await, tokens)
+    spawn_app_with_tokens(surveyed_now(test_settings())).await
 }
 
 async fn call(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -29,13 +31,14 @@ async fn call(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (u
 }
 
 /// A noise complaint in Nanshan, dispatched at once to nanshan-urban, which signs it:
-/// (session, number).
-async fn signed_ticket(app: &TestApp, tokens: &Tokens) -> (String, String) {
+/// (session, number, its deadline as the views show it).
+async fn signed_ticket(app: &TestApp, tokens: &Tokens) -> (String, String, Timestamp) {
     let (session, number) = app
         .open_ticket("南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678")
         .await;
     unit_act(app, tokens, &number, "sign", json!({})).await;
-    (session, number)
+    let deadline = deadline_of(&ticket(app, tokens, &number).await);
+    (session, number, deadline)
 }
 
 async fn unit_act(app: &TestApp, tokens: &Tokens, number: &str, action: &str, body: Value) {
@@ -118,8 +121,7 @@ async fn rates_row(app: &TestApp, tokens: &Tokens) -> Value {
 #[tokio::test]
 async fn a_ticket_past_its_deadline_is_surveyed_on_the_web_chat_and_stays_with_its_unit() {
     let (app, tokens) = app().await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
 
     // Not before the time limit has passed.
     assert_eq!(
@@ -196,8 +198,7 @@ async fn a_ticket_past_its_deadline_is_surveyed_on_the_web_chat_and_stays_with_i
 #[tokio::test]
 async fn an_expiry_round_answered_solved_and_satisfied_settles_the_matter_at_closure() {
     let (app, tokens) = app().await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
     assert_eq!(tick(&app, deadline + 1.hour()).await.sent, 1);
     delivered(&app, &session, "已超过办理时限").await;
     app.say(&session, "1").await;
@@ -229,8 +230,7 @@ async fn an_expiry_round_answered_solved_and_satisfied_settles_the_matter_at_clo
 #[tokio::test]
 async fn an_approved_extension_moves_the_expiry_moment() {
     let (app, tokens) = app().await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
     let until = deadline + 120.hours();
     let request = json!({
         "reason": "需协调业主委员会",
@@ -265,8 +265,7 @@ async fn an_approved_extension_moves_the_expiry_moment() {
 #[tokio::test]
 async fn a_ticket_closed_before_its_deadline_gets_only_the_closing_survey() {
     let (app, tokens) = app().await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
     reply_and_close(&app, &tokens, &number).await;
     assert_eq!(tick(&app, Timestamp::now()).await.sent, 1);
     delivered(&app, &session, "问题解决了吗").await;
@@ -292,11 +291,8 @@ async fn a_ticket_closed_before_its_deadline_gets_only_the_closing_survey() {
 
 #[tokio::test]
 async fn a_restart_neither_loses_nor_repeats_the_expiry_round() {
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    let app = app_in(data).await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (app, tokens) = app().await;
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
     // Restarted before the deadline: the moment is on disk.
     let app = app_in(app.stop().await).await;
     let counts = tick(&app, deadline + 1.minute()).await;
@@ -330,9 +326,7 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
     use crate::fake_sms::FakeSms;
     use crate::sms::{CITIZEN, joined, sms_settings, text};
     let fake = FakeSms::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let tokens = Tokens::create(data.path()).await;
-    let app = spawn_app_in(data, surveyed_now(sms_settings(&fake))).await;
+    let (app, tokens) = spawn_app_with_tokens(surveyed_now(sms_settings(&fake))).await;
     text(
         &app,
         CITIZEN,
@@ -343,14 +337,7 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
     let summary = fake.wait_quiet(1).await;
     text(&app, CITIZEN, "SMx2", "确认").await;
     let created = fake.wait_quiet(summary.len() + 1).await;
-    let receipt = joined(&created[summary.len()..]);
-    let number: String = receipt
-        .split("工单号：")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no ticket number in {receipt}"))
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let number = ticket_number(&joined(&created[summary.len()..]));
     unit_act(&app, &tokens, &number, "sign", json!({})).await;
     let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
     let before = created.len();
@@ -383,10 +370,65 @@ async fn a_ticket_opened_by_sms_gets_its_expiry_survey_by_sms_answered_by_digits
 }
 
 #[tokio::test]
+async fn a_ticket_opened_on_telegram_gets_its_expiry_survey_there_and_the_answers_are_recorded() {
+    use crate::fake_telegram::FakeBotApi;
+    use crate::telegram::{CITIZEN, button, deliver, press, settings, text, texts};
+    use hotline::channels::telegram::TelegramMode;
+    let fake = FakeBotApi::start().await;
+    let webhook = settings(&fake, TelegramMode::Webhook);
+    let (app, tokens) = spawn_app_with_tokens(surveyed_now(webhook)).await;
+    let report = "南山区海景路3号楼下的烧烤店噪音扰民到凌晨，电话13812345678";
+    let summary = deliver(&app, &fake, text(80, CITIZEN, report)).await;
+    let done = deliver(&app, &fake, press(81, CITIZEN, &button(&summary, "确认"))).await;
+    let number = ticket_number(&texts(&done));
+    unit_act(&app, &tokens, &number, "sign", json!({})).await;
+    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+
+    // Nothing before the time limit; after it, the survey goes to the citizen's Telegram chat.
+    assert_eq!(
+        tick(&app, deadline - 1.minute()).await,
+        CallbackCounts::default()
+    );
+    assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
+    let is_survey = |c: &crate::fake_telegram::Call| {
+        c.is("sendMessage")
+            && c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("已超过办理时限"))
+    };
+    let calls = fake
+        .wait_for("the expiry survey", |calls| calls.iter().any(is_survey))
+        .await;
+    let survey: Vec<_> = calls.into_iter().filter(is_survey).collect();
+    assert_eq!(survey.len(), 1, "{survey:#?}");
+    assert_eq!(survey[0].params["chat_id"], CITIZEN);
+    let said = survey[0].params["text"].as_str().unwrap();
+    assert!(said.contains(&number) && said.contains("督办"), "{said}");
+
+    // Answered with the inline buttons, then a reason typed: recorded, the unit goes on.
+    let asked = deliver(&app, &fake, press(82, CITIZEN, &button(&survey, "未解决"))).await;
+    assert!(texts(&asked).contains("满意吗"), "{}", texts(&asked));
+    let why = deliver(&app, &fake, press(83, CITIZEN, &button(&asked, "不满意"))).await;
+    assert!(texts(&why).contains("继续督办"), "{}", texts(&why));
+    let thanks = deliver(&app, &fake, text(84, CITIZEN, "晚上还是很吵")).await;
+    assert!(
+        texts(&thanks).contains("超时回访已记录"),
+        "{}",
+        texts(&thanks)
+    );
+    let rated = ticket(&app, &tokens, &number).await;
+    assert_eq!(rated["status"], "signed", "the survey does not close it");
+    assert_eq!(rated["callback"]["rounds"][0]["cause"], "expired");
+    assert_eq!(rated["callback"]["final"], "未解决 · 不满意", "{rated}");
+    assert!(!rated["events"].to_string().contains("重办"), "{rated}");
+    assert_eq!(rates_row(&app, &tokens).await["counts"]["evaluated"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_expiry_survey_unfinished_at_closure_gives_way_to_the_closing_survey() {
     let (app, tokens) = app().await;
-    let (session, number) = signed_ticket(&app, &tokens).await;
-    let deadline = deadline_of(&ticket(&app, &tokens, &number).await);
+    let (session, number, deadline) = signed_ticket(&app, &tokens).await;
     assert_eq!(tick(&app, deadline + 1.minute()).await.sent, 1);
     delivered(&app, &session, "目前仍由").await;
 
@@ -435,7 +477,7 @@ mod schedule {
     use hotline::bots::Bots;
     use hotline::callback::worker::{CallbackCounts, CallbackWorker};
     use hotline::domain::lifecycle::{Actor, TicketAction};
-    use hotline::domain::{Category, Channel, Conversation, NewTicket, UnitId};
+    use hotline::domain::{Channel, Conversation, NewTicket, UnitId};
     use hotline::store::WebhookStore;
     use hotline::store::{CallbackStore, ConversationStore, OutboxStore, SledStore, TicketStore};
     use hotline::tickets::scheduler::Scheduler;
@@ -443,7 +485,7 @@ mod schedule {
     use hotline::webhooks::UnitWebhooks;
     use jiff::{Timestamp, ToSpan};
 
-    use crate::helpers::{repo, surveyed_now, test_settings};
+    use crate::helpers::{noise_ticket, repo, surveyed_now, test_settings};
 
     #[tokio::test]
     async fn the_expiry_moment_is_scheduled_the_supervision_rewrites_it_and_units_hear_each_step() {
@@ -493,16 +535,9 @@ mod schedule {
             .unwrap();
         let created = store
             .create(NewTicket {
-                category: Category::Complaint,
-                content: "楼下烧烤噪音扰民".into(),
-                district: Some("南山区".into()),
-                address: Some("海景路3号".into()),
-                phone: Some("13812345678".into()),
-                name: None,
                 confidential: true,
-                channel: Channel::Web,
                 conversation: conversation_id,
-                created_at: now,
+                ..noise_ticket(now)
             })
             .await
             .unwrap();

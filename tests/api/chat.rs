@@ -207,3 +207,47 @@ async fn feedback_is_counted_per_article_and_an_emergency_leaves_a_record() {
     );
     store.close().unwrap();
 }
+
+/// 直接答复率 over real chat: the knowledge base answers, the citizen says it did not help and
+/// registers the question as a ticket; that consultation is counted once, as the ticket, and a
+/// second citizen whose answer helped counts as answered directly.
+#[tokio::test]
+async fn a_question_answered_then_registered_as_a_ticket_counts_once_in_the_direct_answer_rate() {
+    use crate::helpers::{call, spawn_app_with_tokens, test_settings};
+    let (app, tokens) = spawn_app_with_tokens(test_settings()).await;
+
+    let session = app.new_session().await;
+    let answer = app.say(&session, "身份证丢了怎么补办").await;
+    assert!(reply_text(&answer).contains("工本费40元"), "{answer}");
+    app.say(&session, "没帮助").await;
+    let mut reply = app.say(&session, "登记诉求").await;
+    for _ in 0..6 {
+        let text = reply_text(&reply);
+        if text.contains("请核对") {
+            break;
+        }
+        let next = if text.contains("电话") {
+            "13812345678"
+        } else {
+            "南山区海景路3号"
+        };
+        reply = app.say(&session, next).await;
+    }
+    let done = app.say(&session, "确认").await;
+    assert!(done["ticket"]["number"].is_string(), "{done}");
+    let helped = app.new_session().await;
+    app.say(&helped, "身份证丢了怎么补办").await;
+    app.say(&helped, "有帮助").await;
+
+    let today = hotline::clock::today();
+    let path = format!(
+        "{}/api/admin/reports/rates?from={today}&to={today}",
+        app.base
+    );
+    let (status, report) = call(&app.client, path, &tokens.admin, None).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["consultations"], 2, "{report}");
+    assert_eq!(report["kb_answered"], 1, "{report}");
+    assert_eq!(report["direct_answer_rate"], 0.5, "{report}");
+    app.stop().await;
+}

@@ -7,9 +7,7 @@ use hotline::app::{Paths, build_ticket_service};
 use hotline::auth::Role;
 use hotline::bots::Bots;
 use hotline::domain::lifecycle::{Actor, TicketAction};
-use hotline::domain::{
-    Category, Channel, Conversation, NewTicket, OutboundReply, OutboxMessage, UnitId,
-};
+use hotline::domain::{Channel, Conversation, OutboundReply, OutboxMessage, UnitId};
 use hotline::store::{ConversationStore, OutboxStore, SledStore, TicketStore};
 use hotline::tickets::outbox::{LiveHub, OutboxWorker, TranscriptDeliverer};
 use hotline::tickets::scheduler::Scheduler;
@@ -17,7 +15,9 @@ use hotline::tickets::{ServiceError, TicketService};
 use jiff::{Timestamp, ToSpan};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, create_token, reply_text, repo, spawn_app_in, test_settings};
+use crate::helpers::{
+    TestApp, create_token, noise_ticket, reply_text, repo, spawn_app_in, test_settings,
+};
 
 struct Tokens {
     nanshan_urban: String,
@@ -385,21 +385,6 @@ fn scheduler(service: &Arc<TicketService>) -> Scheduler {
     }
 }
 
-fn noise_ticket(created_at: Timestamp) -> NewTicket {
-    NewTicket {
-        category: Category::Complaint,
-        content: "楼下烧烤噪音扰民".into(),
-        district: Some("南山区".into()),
-        address: Some("海景路3号".into()),
-        phone: Some("13812345678".into()),
-        name: None,
-        confidential: false,
-        channel: Channel::Web,
-        conversation: hotline::domain::ConversationId::new(),
-        created_at,
-    }
-}
-
 /// Monday 2026-11-23 09:00 in Asia/Shanghai.
 fn monday_morning() -> Timestamp {
     "2026-11-23T09:00:00+08:00[Asia/Shanghai]"
@@ -630,8 +615,18 @@ async fn a_failed_delivery_waits_with_backoff_and_goes_out_once_the_channel_is_b
     store.close().unwrap();
 }
 
-/// GET with a token; the status, the `X-Total-Count` header and the body.
-async fn get_page(app: &TestApp, token: &str, path: &str) -> (u16, Option<u64>, Value) {
+/// One page of a list as served: status, the `X-Total-Count`, `Link` and `X-Next-Cursor`
+/// headers, and the body.
+struct Page {
+    status: u16,
+    total: Option<u64>,
+    link: Option<String>,
+    cursor: Option<String>,
+    body: Value,
+}
+
+/// GET `path` with a token.
+async fn get_page(app: &TestApp, token: &str, path: &str) -> Page {
     let response = app
         .client
         .get(format!("{}{path}", app.base))
@@ -639,13 +634,24 @@ async fn get_page(app: &TestApp, token: &str, path: &str) -> (u16, Option<u64>, 
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let total = response
-        .headers()
-        .get("x-total-count")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    (status, total, response.json().await.unwrap_or(Value::Null))
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (total, link, cursor) = (
+        header("x-total-count").map(|v| v.parse().unwrap()),
+        header("link"),
+        header("x-next-cursor"),
+    );
+    Page {
+        status: response.status().as_u16(),
+        total,
+        link,
+        cursor,
+        body: response.json().await.unwrap_or(Value::Null),
+    }
 }
 
 fn numbers_of(list: &Value) -> Vec<String> {
@@ -656,22 +662,34 @@ fn numbers_of(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// One noise complaint per street in 南山区 (all dispatched to nanshan-urban), in order: their
+/// numbers.
+async fn noise_on_streets(app: &TestApp, streets: &[&str]) -> Vec<String> {
+    let mut opened = Vec::new();
+    for (i, street) in streets.iter().enumerate() {
+        let text = format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}");
+        opened.push(open_ticket(app, &text).await.1);
+    }
+    opened
+}
+
+/// Asks for `/api/units/tickets?{query}` for each query and expects a 400 `bad_paging` each.
+async fn refused_paging(app: &TestApp, token: &str, queries: &[String]) {
+    for query in queries {
+        let page = get_page(app, token, &format!("/api/units/tickets?{query}")).await;
+        assert_eq!(page.status, 400, "{query}: {}", page.body);
+        assert_eq!(page.body["code"], "bad_paging", "{query}");
+    }
+}
+
 #[tokio::test]
 async fn the_unit_list_and_the_queue_come_in_pages_with_their_total() {
     let (app, tokens) = app_with_tokens().await;
-    let mut opened = Vec::new();
-    for (i, street) in ["海景路", "科技路", "学府路"].iter().enumerate() {
-        let (_, number) = open_ticket(
-            &app,
-            &format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}"),
-        )
-        .await;
-        opened.push(number);
-    }
-    let (status, total, whole) = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
-    assert_eq!(status, 200, "{whole}");
-    assert_eq!(total, Some(3));
-    let whole = numbers_of(&whole);
+    let opened = noise_on_streets(&app, &["海景路", "科技路", "学府路"]).await;
+    let whole = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    assert_eq!(whole.total, Some(3));
+    let whole = numbers_of(&whole.body);
     let mut sorted = whole.clone();
     sorted.sort();
     assert_eq!(sorted, opened, "every ticket listed once");
@@ -679,58 +697,35 @@ async fn the_unit_list_and_the_queue_come_in_pages_with_their_total() {
     // Pages of one cut the same list, in the same order, each with the whole list's total.
     let mut paged = Vec::new();
     for offset in 0..4 {
-        let (status, total, page) = get_page(
-            &app,
-            &tokens.nanshan_urban,
-            &format!("/api/units/tickets?limit=1&offset={offset}"),
-        )
-        .await;
-        assert_eq!((status, total), (200, Some(3)), "{page}");
-        paged.extend(numbers_of(&page));
+        let path = format!("/api/units/tickets?limit=1&offset={offset}");
+        let page = get_page(&app, &tokens.nanshan_urban, &path).await;
+        assert_eq!((page.status, page.total), (200, Some(3)), "{}", page.body);
+        paged.extend(numbers_of(&page.body));
     }
     assert_eq!(paged, whole);
 
     // Another unit's list is empty, and says so.
-    let (status, total, page) =
-        get_page(&app, &tokens.xicheng_urban, "/api/units/tickets?limit=5").await;
-    assert_eq!((status, total), (200, Some(0)));
-    assert_eq!(page, json!([]));
+    let page = get_page(&app, &tokens.xicheng_urban, "/api/units/tickets?limit=5").await;
+    assert_eq!((page.status, page.total), (200, Some(0)));
+    assert_eq!(page.body, json!([]));
 
     // The queue pages the same way.
-    let (status, total, page) =
-        get_page(&app, &tokens.operator, "/api/operator/queue?limit=1").await;
-    assert_eq!(status, 200, "{page}");
-    assert!(total.is_some());
-    assert!(page.as_array().unwrap().len() <= 1);
+    let page = get_page(&app, &tokens.operator, "/api/operator/queue?limit=1").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.total.is_some());
+    assert!(page.body.as_array().unwrap().len() <= 1);
 
-    for bad in ["limit=0", "limit=1001", "limit=ten", "offset=-1"] {
-        let (status, _, error) = get_page(
-            &app,
-            &tokens.nanshan_urban,
-            &format!("/api/units/tickets?{bad}"),
-        )
-        .await;
-        assert_eq!(status, 400, "{bad}: {error}");
-        assert_eq!(error["code"], "bad_paging", "{bad}");
-    }
+    let bad = ["limit=0", "limit=1001", "limit=ten", "offset=-1"].map(String::from);
+    refused_paging(&app, &tokens.nanshan_urban, &bad).await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_unit_list_pages_on_by_the_cursor_in_its_link_header() {
     let (app, tokens) = app_with_tokens().await;
-    for (i, street) in ["海景路", "科技路", "学府路", "后海大道"]
-        .iter()
-        .enumerate()
-    {
-        open_ticket(
-            &app,
-            &format!("南山区{street}{i}号楼下的烧烤店噪音扰民到凌晨，电话1381234567{i}"),
-        )
-        .await;
-    }
-    let (_, _, whole) = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
-    let whole = numbers_of(&whole);
+    noise_on_streets(&app, &["海景路", "科技路", "学府路", "后海大道"]).await;
+    let whole = get_page(&app, &tokens.nanshan_urban, "/api/units/tickets").await;
+    let whole = numbers_of(&whole.body);
     assert_eq!(whole.len(), 4);
 
     // Follow `Link: <…>; rel="next"` from the first page of three to the end.
@@ -738,30 +733,16 @@ async fn the_unit_list_pages_on_by_the_cursor_in_its_link_header() {
     let mut walked = Vec::new();
     let mut pages = 0;
     loop {
-        let response = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .bearer_auth(&tokens.nanshan_urban)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["x-total-count"], "4");
-        let link = response
-            .headers()
-            .get("link")
-            .map(|v| v.to_str().unwrap().to_string());
-        let cursor = response
-            .headers()
-            .get("x-next-cursor")
-            .map(|v| v.to_str().unwrap().to_string());
-        walked.extend(numbers_of(&response.json().await.unwrap()));
+        let page = get_page(&app, &tokens.nanshan_urban, &path).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(page.total, Some(4));
+        walked.extend(numbers_of(&page.body));
         pages += 1;
-        let Some(link) = link else {
-            assert!(cursor.is_none());
+        let Some(link) = page.link else {
+            assert!(page.cursor.is_none());
             break;
         };
-        let cursor = cursor.expect("a cursor beside the link");
+        let cursor = page.cursor.expect("a cursor beside the link");
         assert!(link.ends_with("; rel=\"next\""), "{link}");
         path = link
             .trim_start_matches('<')
@@ -775,39 +756,24 @@ async fn the_unit_list_pages_on_by_the_cursor_in_its_link_header() {
     assert_eq!(walked, whole, "the cursor pages cut the same list");
 
     // The last page by offset says nothing follows it.
-    let last = app
-        .client
-        .get(format!("{}/api/units/tickets?limit=2&offset=2", app.base))
-        .bearer_auth(&tokens.nanshan_urban)
-        .send()
-        .await
-        .unwrap();
-    assert!(last.headers().get("x-next-cursor").is_none());
-    assert_eq!(numbers_of(&last.json().await.unwrap()), whole[2..].to_vec());
+    let last = get_page(
+        &app,
+        &tokens.nanshan_urban,
+        "/api/units/tickets?limit=2&offset=2",
+    )
+    .await;
+    assert!(last.cursor.is_none());
+    assert_eq!(numbers_of(&last.body), whole[2..].to_vec());
 
     let good = "00".repeat(24);
-    for bad in [
+    let bad = [
         "after=xyz".to_string(),
         format!("after={}", "0".repeat(47)),
         format!("after={good}&offset=1"),
-    ] {
-        let (status, _, error) = get_page(
-            &app,
-            &tokens.nanshan_urban,
-            &format!("/api/units/tickets?{bad}"),
-        )
-        .await;
-        assert_eq!(status, 400, "{bad}: {error}");
-        assert_eq!(error["code"], "bad_paging", "{bad}");
-    }
+    ];
+    refused_paging(&app, &tokens.nanshan_urban, &bad).await;
     // The queue hands out cursors too.
-    let queue = app
-        .client
-        .get(format!("{}/api/operator/queue?limit=1", app.base))
-        .bearer_auth(&tokens.operator)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(queue.status(), 200);
+    let queue = get_page(&app, &tokens.operator, "/api/operator/queue?limit=1").await;
+    assert_eq!(queue.status, 200);
     app.stop().await;
 }

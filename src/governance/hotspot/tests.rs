@@ -1,26 +1,22 @@
 //! The detector's unit tests: single streets, many streets, a season on every street.
 
 use super::*;
-use crate::domain::{Category, Channel, TicketStatus};
+use crate::domain::{Category, NewTicket, Ticket, TicketDigest};
 
 fn facts(n: u64, at: Timestamp, matter: &str, street: &str) -> TicketFacts {
+    let ticket = Ticket::open(
+        TicketNumber::from_sequence(100_000 + n),
+        NewTicket {
+            category: Category::Help,
+            content: matter.into(),
+            ..NewTicket::sample(at)
+        },
+    );
+    let mut digest = TicketDigest::of(&ticket);
+    digest.street = Some(street.into());
     TicketFacts {
-        number: TicketNumber::from_sequence(100_000 + n),
-        created_at: at,
-        channel: Channel::Web,
-        category: Category::Help,
-        status: TicketStatus::Accepted,
-        district: Some("南山区".into()),
-        street: Some(street.into()),
+        digest,
         matter: matter.into(),
-        consultation: None,
-        citizen: None,
-        lead: None,
-        deadline: None,
-        signed_at: None,
-        replied_at: None,
-        closed_at: None,
-        surveyed: false,
     }
 }
 

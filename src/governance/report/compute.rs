@@ -9,7 +9,7 @@ use super::{
     Report, UnitRates, change,
 };
 use crate::clock::{city_tz, display};
-use crate::domain::{ArticleFeedback, Category, Channel};
+use crate::domain::{ArticleFeedback, Channel};
 use crate::governance::facts::TicketFacts;
 use crate::governance::gaps::{Consultation, KeyTerms, knowledge_gaps};
 use crate::governance::hotspot::{Detector, HotspotSettings, Outcome};
@@ -109,7 +109,7 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
     // report's half year of places is never all held at once.
     let mut pruned_on: Option<i64> = None;
     for f in facts {
-        if f.created_at < scan_from || f.created_at >= end {
+        if f.digest.created_at < scan_from || f.digest.created_at >= end {
             continue;
         }
         let day = f.created_at.as_second().div_euclid(86_400);
@@ -142,7 +142,7 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
         }
         if let Some(i) = bounds
             .iter()
-            .position(|(s, e)| f.created_at >= *s && f.created_at < *e)
+            .position(|(s, e)| f.digest.created_at >= *s && f.digest.created_at < *e)
         {
             trend_totals[i] += 1;
             if f.matter != OTHER {
@@ -154,36 +154,42 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
         if f.open_overdue_at(end) {
             overdue_open_count += 1;
             open_overdue.push(f.clone());
+            if open_overdue.len() >= 2 * OLDEST_OVERDUE {
+                keep_oldest(&mut open_overdue);
+            }
         }
-        if f.replied_at
-            .or(f.closed_at)
-            .is_some_and(|done| done >= start && done < end && f.deadline.is_some_and(|d| done > d))
+        if f.digest
+            .replied_at
+            .or(f.digest.closed_at)
+            .is_some_and(|done| {
+                done >= start && done < end && f.digest.deadline.is_some_and(|d| done > d)
+            })
         {
             answered_late += 1;
         }
-        if f.created_at < start {
+        if f.digest.created_at < start {
             continue;
         }
         // In the period.
         *by_channel
-            .entry(channel_label(f.channel).to_string())
+            .entry(channel_label(f.digest.channel).to_string())
             .or_insert(0) += 1;
         *by_category
-            .entry(f.category.label().to_string())
+            .entry(f.digest.category.label().to_string())
             .or_insert(0) += 1;
         *by_district
-            .entry(f.district.clone().unwrap_or_else(|| "未注明".into()))
+            .entry(f.digest.district.clone().unwrap_or_else(|| "未注明".into()))
             .or_insert(0) += 1;
-        if let Some(i) = bucket_of(&buckets, f.created_at) {
+        if let Some(i) = bucket_of(&buckets, f.digest.created_at) {
             volume[i] += 1;
         }
-        match f.citizen {
+        match f.digest.citizen {
             Some(h) => {
                 citizens.insert(h);
             }
             None => anonymous += 1,
         }
-        if let Some(lead) = &f.lead {
+        if let Some(lead) = &f.digest.lead {
             let t = units.entry(lead.clone()).or_default();
             t.tickets += 1;
             if f.finished_by(end) {
@@ -193,10 +199,8 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
                 t.overdue += 1;
             }
         }
-        if f.category == Category::Consultation
-            && let Some(text) = f.consultation
-        {
-            consultations.push((text, f.citizen));
+        if let Some(text) = f.consultation() {
+            consultations.push((text.to_string(), f.digest.citizen));
         }
     }
     drop(detector);
@@ -301,6 +305,19 @@ fn rates(
     }
 }
 
+/// How many open overdue tickets the report lists (the ones whose deadline passed first).
+const OLDEST_OVERDUE: usize = 20;
+
+/// Keeps the [`OLDEST_OVERDUE`] tickets whose deadline passed first (then by number), in that
+/// order: the list never holds more than twice that while the report reads the period.
+fn keep_oldest(open: &mut Vec<TicketFacts>) {
+    open.sort_by(|a, b| {
+        let (a, b) = (&a.digest, &b.digest);
+        a.deadline.cmp(&b.deadline).then(a.number.cmp(&b.number))
+    });
+    open.truncate(OLDEST_OVERDUE);
+}
+
 fn overdue(
     mut open: Vec<TicketFacts>,
     count: u64,
@@ -308,18 +325,18 @@ fn overdue(
     end: Timestamp,
     units: &Units,
 ) -> OverdueSection {
-    open.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.number.cmp(&b.number)));
+    keep_oldest(&mut open);
     let oldest = open
         .into_iter()
-        .take(20)
         .map(|f| {
-            let deadline = f.deadline.unwrap_or(end);
+            let deadline = f.digest.deadline.unwrap_or(end);
             OverdueTicket {
-                number: f.number.to_string(),
+                number: f.digest.number.to_string(),
                 matter: f.matter,
-                category: f.category.label().to_string(),
-                district: f.district.unwrap_or_default(),
+                category: f.digest.category.label().to_string(),
+                district: f.digest.district.unwrap_or_default(),
                 unit: f
+                    .digest
                     .lead
                     .as_deref()
                     .map(|u| unit_name(units, u))

@@ -6,7 +6,7 @@ use super::{
     OPEN311, SledStore, Trees, WEBHOOKS, decode, encode, insert_new_ticket, io_error, ticket_key,
     transaction_error,
 };
-use crate::domain::{NewTicket, OutboxMessage, Ticket, TicketNumber, WebhookDelivery};
+use crate::domain::{NewTicket, Ticket, TicketNumber, WebhookDelivery};
 use crate::store::{Open311Store, StoreError, StoreFuture, WebhookStore};
 
 fn webhook_key(target: &str, id: u64) -> Vec<u8> {
@@ -116,62 +116,10 @@ impl WebhookStore for SledStore {
             .collect()
     }
 
-    fn save_ticket_change(
-        &self,
-        ticket: Ticket,
-        messages: Vec<OutboxMessage>,
-        webhooks: Vec<WebhookDelivery>,
-    ) -> StoreFuture<'_, ()> {
+    fn save_ticket_change(&self, write: crate::store::TicketWrite) -> StoreFuture<'_, ()> {
         // Numbered and encoded on the caller's thread: the writer thread only applies.
-        let prepared = (|| {
-            let mut outbox_rows = Vec::with_capacity(messages.len());
-            for mut m in messages {
-                m.id = self.trees.db.generate_id().map_err(io_error)?;
-                let bytes = encode(&m)?;
-                outbox_rows.push((m, bytes));
-            }
-            let webhook_rows = number_webhooks(&self.trees, webhooks)?;
-            Ok::<_, StoreError>((outbox_rows, webhook_rows, encode(&ticket)?))
-        })();
-        self.write(move |trees| {
-            use sled::Transactional;
-            let (outbox_rows, webhook_rows, ticket_bytes) = prepared?;
-            (
-                &trees.tickets,
-                &trees.outbox,
-                &trees.webhooks,
-                &trees.webhooks_due,
-                &trees.meta,
-                &trees.ticket_index,
-                &trees.deadlines,
-                &trees.outbox_due,
-            )
-                .transaction(
-                    |(
-                        tickets,
-                        outbox,
-                        webhooks,
-                        due,
-                        meta,
-                        ticket_index,
-                        deadlines,
-                        outbox_due,
-                    )| {
-                        tickets.insert(&ticket_key(ticket.number), ticket_bytes.clone())?;
-                        super::index::index_ticket(ticket_index, deadlines, meta, &ticket)?;
-                        for (message, bytes) in &outbox_rows {
-                            outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
-                            super::index::index_new_outbox(outbox_due, meta, message)?;
-                        }
-                        for (key, id, bytes) in &webhook_rows {
-                            webhooks.insert(key.as_slice(), bytes.clone())?;
-                            due.insert(id, key.clone())?;
-                        }
-                        Ok(())
-                    },
-                )
-                .map_err(super::abort_error)
-        })
+        let prepared = super::changes::PreparedTicket::new(&self.trees, write);
+        self.write(move |trees| super::changes::save_change(trees, &prepared?, None))
     }
 }
 
@@ -270,8 +218,7 @@ impl Open311Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Category, Channel, WebhookAttempt};
-    use crate::domain::{ConversationId, NewTicket};
+    use crate::domain::{NewTicket, WebhookAttempt};
     use crate::store::TicketStore;
 
     fn delivery(target: &str, now: jiff::Timestamp) -> WebhookDelivery {
@@ -335,25 +282,16 @@ mod tests {
         let now = jiff::Timestamp::now();
         let number = {
             let store = SledStore::open(dir.path()).unwrap();
-            let ticket = store
-                .create(NewTicket {
-                    category: Category::Complaint,
-                    content: "噪音".into(),
-                    district: None,
-                    address: None,
-                    phone: None,
-                    name: None,
-                    confidential: false,
-                    channel: Channel::Api,
-                    conversation: ConversationId::new(),
-                    created_at: now,
-                })
-                .await
-                .unwrap();
+            let ticket = store.create(NewTicket::sample(now)).await.unwrap();
             let mut changed = ticket.clone();
             changed.details.content = "噪音扰民".into();
             store
-                .save_ticket_change(changed, Vec::new(), vec![delivery("unit:a", now)])
+                .save_ticket_change(crate::store::TicketWrite {
+                    ticket: changed,
+                    messages: Vec::new(),
+                    webhooks: vec![delivery("unit:a", now)],
+                    callbacks: Vec::new(),
+                })
                 .await
                 .unwrap();
             store.close().unwrap();
@@ -368,7 +306,6 @@ mod tests {
     #[tokio::test]
     async fn an_open311_ticket_and_its_record_are_one_write_that_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let now = jiff::Timestamp::now();
         let record = |code: &str| crate::open311::RequestRecord {
             service_code: code.into(),
             lat: Some(22.5),
@@ -377,18 +314,7 @@ mod tests {
             account_id: None,
             media_url: Some("https://img.example.org/1.jpg".into()),
         };
-        let new = || NewTicket {
-            category: Category::Complaint,
-            content: "噪音".into(),
-            district: None,
-            address: None,
-            phone: None,
-            name: None,
-            confidential: false,
-            channel: Channel::Api,
-            conversation: ConversationId::new(),
-            created_at: now,
-        };
+        let new = || NewTicket::sample(jiff::Timestamp::now());
         let (first, second) = {
             let store = SledStore::open(dir.path()).unwrap();
             let (first, fresh) = store

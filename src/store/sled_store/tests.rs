@@ -13,19 +13,9 @@ fn at(hours: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000).unwrap() + SignedDuration::from_hours(hours)
 }
 
+/// The sample ticket, received at hour 0.
 fn new_ticket() -> NewTicket {
-    NewTicket {
-        category: crate::domain::Category::Complaint,
-        content: "路灯不亮".into(),
-        district: Some("南山区".into()),
-        address: None,
-        phone: None,
-        name: None,
-        confidential: false,
-        channel: Channel::Web,
-        conversation: ConversationId::new(),
-        created_at: at(0),
-    }
+    NewTicket::sample(at(0))
 }
 
 fn running(mut ticket: Ticket, status: TicketStatus, deadline: Timestamp) -> Ticket {
@@ -116,7 +106,10 @@ async fn the_deadline_index_follows_a_ticket_through_updates_and_a_restart() {
     // Closing a ticket takes it out of the index, in the same write as its new status.
     let mut closed = running(b.clone(), TicketStatus::Closed, at(24));
     closed.handling.deadline = Some(at(24));
-    store.save_with_outbox(closed, vec![]).await.unwrap();
+    store
+        .save_with_outbox(closed, vec![], vec![])
+        .await
+        .unwrap();
     assert_eq!(deadlines(&store).len(), 1);
     assert_eq!(count(&store, TicketStatus::Closed), 1);
     assert_eq!(store.count(), 2);

@@ -5,10 +5,10 @@
 
 use sled::Transactional;
 
-use super::interop::{WebhookRow, number_webhooks};
-use super::{Trees, abort_error, add_feedback_in, encode, index, io_error, ticket_key};
-use crate::domain::{Conversation, OutboxMessage, Ticket};
-use crate::store::{StoreError, TicketWrite, TurnWrites};
+use super::changes::{MessageRows, PreparedTicket, TurnPart, number_messages, save_change};
+use super::{Trees, abort_error, add_feedback_in, encode, index, io_error};
+use crate::domain::Conversation;
+use crate::store::{StoreError, TurnWrites};
 
 /// A turn numbered and encoded on the caller's thread, ready for the writer thread.
 pub(super) struct PreparedTurn {
@@ -16,47 +16,8 @@ pub(super) struct PreparedTurn {
     conversation: Vec<u8>,
     records: Vec<(u64, Vec<u8>)>,
     feedback: Vec<(String, bool)>,
-    messages: Vec<(OutboxMessage, Vec<u8>)>,
+    messages: MessageRows,
     ticket: Option<PreparedTicket>,
-}
-
-/// A ticket change numbered and encoded on the caller's thread.
-struct PreparedTicket {
-    ticket: Ticket,
-    bytes: Vec<u8>,
-    messages: Vec<(OutboxMessage, Vec<u8>)>,
-    webhooks: Vec<WebhookRow>,
-    /// `callbacks_due` keys of the moments the change schedules.
-    callbacks: Vec<[u8; 16]>,
-}
-
-fn number_messages(
-    db: &sled::Db,
-    messages: Vec<OutboxMessage>,
-) -> Result<Vec<(OutboxMessage, Vec<u8>)>, StoreError> {
-    let mut numbered = Vec::with_capacity(messages.len());
-    for mut m in messages {
-        m.id = db.generate_id().map_err(io_error)?;
-        let bytes = encode(&m)?;
-        numbered.push((m, bytes));
-    }
-    Ok(numbered)
-}
-
-impl PreparedTicket {
-    fn new(trees: &Trees, write: TicketWrite) -> Result<PreparedTicket, StoreError> {
-        Ok(PreparedTicket {
-            bytes: encode(&write.ticket)?,
-            messages: number_messages(&trees.db, write.messages)?,
-            webhooks: number_webhooks(trees, write.webhooks)?,
-            callbacks: write
-                .callbacks
-                .iter()
-                .map(|due| super::callback_key(*due, write.ticket.number))
-                .collect(),
-            ticket: write.ticket,
-        })
-    }
 }
 
 impl PreparedTurn {
@@ -86,64 +47,17 @@ impl PreparedTurn {
     }
 }
 
-/// The conversation, its queued replies and the ticket change, in one transaction.
-fn save_with_ticket(
-    trees: &Trees,
-    turn: &PreparedTurn,
-    change: &PreparedTicket,
-) -> Result<(), StoreError> {
-    (
-        &trees.conversations,
-        &trees.outbox,
-        &trees.outbox_due,
-        &trees.meta,
-        &trees.tickets,
-        &trees.ticket_index,
-        &trees.deadlines,
-        &trees.webhooks,
-        &trees.webhooks_due,
-        &trees.callbacks_due,
-    )
-        .transaction(
-            |(
-                conversations,
-                outbox,
-                outbox_due,
-                meta,
-                tickets,
-                ticket_index,
-                deadlines,
-                webhooks,
-                webhooks_due,
-                callbacks_due,
-            )| {
-                let ticket = &change.ticket;
-                tickets.insert(&ticket_key(ticket.number), change.bytes.clone())?;
-                index::index_ticket(ticket_index, deadlines, meta, ticket)?;
-                for (message, bytes) in change.messages.iter().chain(&turn.messages) {
-                    outbox.insert(&message.id.to_be_bytes(), bytes.clone())?;
-                    index::index_new_outbox(outbox_due, meta, message)?;
-                }
-                for (key, id, bytes) in &change.webhooks {
-                    webhooks.insert(key.as_slice(), bytes.clone())?;
-                    webhooks_due.insert(id, key.clone())?;
-                }
-                for key in &change.callbacks {
-                    callbacks_due.insert(key, &[])?;
-                }
-                conversations.insert(turn.key.as_slice(), turn.conversation.clone())?;
-                Ok(())
-            },
-        )
-        .map_err(abort_error)
-}
-
 /// Writes the conversation and queues its messages atomically (a crash keeps both or neither),
 /// then adds the turn's intake records and article feedback in the same group commit; returns
 /// the outbox ids in the order given.
 pub(super) fn save_turn(trees: &Trees, turn: PreparedTurn) -> Result<Vec<u64>, StoreError> {
     if let Some(change) = &turn.ticket {
-        save_with_ticket(trees, &turn, change)?;
+        let part = TurnPart {
+            key: &turn.key,
+            conversation: &turn.conversation,
+            messages: &turn.messages,
+        };
+        save_change(trees, change, Some(part))?;
     } else if turn.messages.is_empty() {
         trees
             .conversations
@@ -234,7 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_confirmed_ticket_its_dispatch_and_its_turn_are_durable_after_the_one_turn_write() {
-        use crate::domain::{Category, NewTicket, TicketStatus, UnitId};
+        use crate::domain::{NewTicket, TicketStatus, UnitId};
         use crate::store::{TicketStore, TicketWrite, TurnWrites};
 
         let dir = tempfile::tempdir().unwrap();
@@ -243,16 +157,9 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         let created = store
             .create_pending(NewTicket {
-                category: Category::Complaint,
-                content: "路灯不亮".into(),
-                district: Some("北湖区".into()),
-                address: None,
-                phone: None,
-                name: None,
-                confidential: false,
                 channel: Channel::Sms,
                 conversation: conversation.id,
-                created_at: now,
+                ..NewTicket::sample(now)
             })
             .await
             .unwrap();

@@ -82,13 +82,9 @@ impl TicketService {
             .unwrap_or_default()
     }
 
-    /// On 办结: opens the next round and puts it on the schedule (before the ticket is saved, so
-    /// a crash in between leaves at most an entry the worker drops).
-    pub(super) async fn open_callback_round(
-        &self,
-        ticket: &mut Ticket,
-        now: Timestamp,
-    ) -> Result<(), ServiceError> {
+    /// On 办结: opens the next round; the moment its survey is due, for the callback schedule
+    /// (written with the closure, in the same transaction).
+    pub(super) fn open_callback_round(&self, ticket: &mut Ticket, now: Timestamp) -> Timestamp {
         let settings = &self.parts.callback;
         let delay = SignedDuration::from_mins(i64::from(settings.delay_minutes));
         let due_at = send_at(now, delay, quiet(settings), &clock::city_tz());
@@ -106,11 +102,7 @@ impl TicketService {
             outcome: None,
             expired: None,
         });
-        self.parts
-            .callbacks
-            .schedule_callback(due_at, ticket.number)
-            .await?;
-        Ok(())
+        due_at
     }
 
     /// Callback entries due at `now`, earliest first.

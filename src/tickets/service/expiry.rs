@@ -12,9 +12,9 @@
 //! - At 办结: an expiry round still open is overtaken (ended without a rating; the closing round
 //!   asks instead); one that recorded 已解决 and at least 基本满意 settles the matter, so the
 //!   ticket goes straight to 已回访 with that rating; otherwise the closing round asks as usual.
-//! - The moment is a `callbacks_due` entry written when a deadline is set or moved (before the
-//!   ticket is saved), and decided when it fires from the ticket itself: stale entries (an
-//!   extended deadline, a closed ticket) are dropped.
+//! - The moment is a `callbacks_due` entry written when a deadline is set or moved (in the same
+//!   transaction as the ticket change), and decided when it fires from the ticket itself: stale
+//!   entries (an extended deadline, a closed ticket) are dropped.
 
 use jiff::{SignedDuration, Timestamp};
 use minijinja::context;
@@ -68,32 +68,28 @@ pub(super) fn deadline_to_watch(before: &Ticket, after: &Ticket) -> Option<Times
 }
 
 impl TicketService {
-    /// Puts the expiry moment of `after` on the callback schedule when it has one that `before`
-    /// did not (dispatch, 改派, extension, 重办, back from an objection or a coordinator).
-    pub(super) async fn watch_deadline(
+    /// Saves one step through the one save path with the expiry moment the ticket is owed put
+    /// on the schedule again even when the step did not move its deadline: the 督办 safety net
+    /// (a ticket dispatched before expiry rounds existed gets one at its red warning) and the
+    /// end of an expiry round (a later deadline may be owed its own round). Same key: never a
+    /// second entry.
+    pub(crate) async fn save_rewatching(
         &self,
         before: &Ticket,
-        after: &Ticket,
-    ) -> Result<(), ServiceError> {
-        if let Some(deadline) = deadline_to_watch(before, after) {
-            self.parts
-                .callbacks
-                .schedule_callback(deadline, after.number)
-                .await?;
+        change: TicketChange,
+        next: Ticket,
+        now: Timestamp,
+    ) -> Result<Ticket, ServiceError> {
+        let Some(mut write) = self.change_write(before, vec![(change, next)], Vec::new(), now)
+        else {
+            return Ok(before.clone());
+        };
+        if let Some(deadline) = expiry_pending(&write.ticket)
+            && !write.callbacks.contains(&deadline)
+        {
+            write.callbacks.push(deadline);
         }
-        Ok(())
-    }
-
-    /// The 督办 safety net: the moment is (re)written when the red warning goes out, so a ticket
-    /// dispatched before expiry rounds existed gets one too. Same key: never a second entry.
-    pub(crate) async fn rewatch_deadline(&self, ticket: &Ticket) -> Result<(), ServiceError> {
-        if let Some(deadline) = expiry_pending(ticket) {
-            self.parts
-                .callbacks
-                .schedule_callback(deadline, ticket.number)
-                .await?;
-        }
-        Ok(())
+        self.save_write(write).await
     }
 
     /// Opens the expiry round for `deadline` and saves it through the one save path; its survey
@@ -216,13 +212,7 @@ impl TicketService {
                 .push(note(self.parts.bots.text(unreachable_note)));
         }
         // A later deadline (改派 while the round ran) may already be owed its own round.
-        self.rewatch_deadline(&next).await?;
-        self.save_steps(
-            &ticket,
-            vec![(TicketChange::ExpirySurvey, next)],
-            Vec::new(),
-            now,
-        )
-        .await
+        self.save_rewatching(&ticket, TicketChange::ExpirySurvey, next, now)
+            .await
     }
 }

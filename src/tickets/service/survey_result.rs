@@ -98,7 +98,6 @@ impl TicketService {
                 };
                 let rehandled =
                     lifecycle::apply(&surveyed, action.clone(), &Actor::System, now, rules)?;
-                self.watch_deadline(&surveyed, &rehandled).await?;
                 Some((TicketChange::Action(action), rehandled))
             }
             None => None,
