@@ -112,9 +112,9 @@ pub fn build(inputs: &ReportInputs<'_>, facts: impl IntoIterator<Item = TicketFa
         if f.digest.created_at < scan_from || f.digest.created_at >= end {
             continue;
         }
-        let day = f.created_at.as_second().div_euclid(86_400);
+        let day = f.digest.created_at.as_second().div_euclid(86_400);
         if pruned_on.is_none_or(|d| day - d >= 7) {
-            detector.prune(f.created_at);
+            detector.prune(f.digest.created_at);
             pruned_on = Some(day);
         }
         match detector.ingest(&f) {
