@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use jieba_rs::{Jieba, KeywordExtract, TfIdf};
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+
+use jieba_rs::{DEFAULT_STOP_WORDS, Jieba};
 use serde::Serialize;
 
 use crate::domain::ArticleFeedback;
@@ -33,12 +36,20 @@ pub struct KnowledgeGap {
     pub examples: Vec<String>,
 }
 
-/// Finds the key terms of consultation texts (jieba TF-IDF, nouns and verbal nouns).
+/// jieba's IDF table (`knowledge/keyterms/`), compressed in the binary.
+static IDF_GZ: &[u8] = include_bytes!("../../knowledge/keyterms/idf.txt.gz");
+
+/// The parts of speech a key term may be: nouns, verbal nouns, names, verbs.
+const KEY_POS: [&str; 6] = ["n", "vn", "nz", "nt", "nr", "v"];
+
+/// Finds the key terms of consultation texts: jieba TF-IDF over nouns and verbs, the terms
+/// `jieba_rs::TfIdf::default()` would find.
 ///
 /// The server shares the knowledge base's jieba ([`KeyTerms::sharing`]): one dictionary in
 /// memory, not two (~25 MB). Without one (the CLI reports, tests) jieba's own is loaded on first
-/// use. The IDF table (~20 MB) is loaded for one batch of texts ([`KeyTerms::extractor`]) and
-/// freed after it, so a server holds it only while a report is being made.
+/// use. The IDF table is read for one batch of texts ([`KeyTerms::extractor`]), keeping only the
+/// weights of that batch's words: jieba-rs's `TfIdf` would hold all 270,000 (~20 MB) while a
+/// report is made.
 #[derive(Default)]
 pub struct KeyTerms {
     jieba: std::sync::OnceLock<Arc<Jieba>>,
@@ -52,33 +63,94 @@ impl KeyTerms {
         terms
     }
 
-    /// An extractor for one batch of texts, holding the IDF table until it is dropped.
-    pub fn extractor(&self) -> TermExtractor<'_> {
-        TermExtractor {
-            jieba: self.jieba.get_or_init(|| Arc::new(Jieba::new())),
-            tfidf: TfIdf::default(),
+    /// An extractor for `texts`, holding the IDF of their candidate words.
+    pub fn extractor<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> TermExtractor<'_> {
+        let jieba: &Jieba = self.jieba.get_or_init(|| Arc::new(Jieba::new()));
+        let mut wanted: HashSet<String> = HashSet::new();
+        for text in texts {
+            for tag in jieba.tag(text, false) {
+                if is_candidate(tag.word, tag.tag) {
+                    wanted.insert(tag.word.to_string());
+                }
+            }
         }
+        let (idf, median) = read_idf(&wanted);
+        TermExtractor { jieba, idf, median }
     }
 }
 
-/// [`KeyTerms`] with its IDF table loaded: what one report uses, then drops.
+/// A word that may be a key term: a noun or verb of two characters or more, not a stop word
+/// (jieba-rs's `KeywordExtractConfig::default()` rules).
+fn is_candidate(word: &str, pos: &str) -> bool {
+    if !KEY_POS.contains(&pos) || word.chars().count() < 2 || DEFAULT_STOP_WORDS.contains(word) {
+        return false;
+    }
+    !word.chars().any(char::is_uppercase) || !DEFAULT_STOP_WORDS.contains(&word.to_lowercase())
+}
+
+/// The IDF of each `wanted` word found in the table, and the table's median IDF (the lower
+/// median of every line, what a word missing from it weighs).
+fn read_idf(wanted: &HashSet<String>) -> (HashMap<String, f64>, f64) {
+    let mut idf = HashMap::new();
+    let mut all: Vec<f64> = Vec::with_capacity(280_000);
+    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(IDF_GZ)).lines();
+    for line in lines {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                // The table is part of the binary; a broken one is a build fault.
+                tracing::error!(error = %e, "the key-term IDF table could not be read to its end");
+                break;
+            }
+        };
+        let mut parts = line.split_whitespace();
+        if let (Some(word), Some(value)) = (parts.next(), parts.next().and_then(|v| v.parse().ok()))
+        {
+            all.push(value);
+            if wanted.contains(word) {
+                idf.insert(word.to_string(), value);
+            }
+        }
+    }
+    let median = if all.is_empty() {
+        0.0
+    } else {
+        let mid = (all.len() - 1) / 2;
+        *all.select_nth_unstable_by(mid, f64::total_cmp).1
+    };
+    (idf, median)
+}
+
+/// [`KeyTerms`] with the weights of one batch: what one report uses, then drops.
 pub struct TermExtractor<'a> {
     jieba: &'a Jieba,
-    tfidf: TfIdf,
+    idf: HashMap<String, f64>,
+    median: f64,
 }
 
 impl TermExtractor<'_> {
-    /// The two strongest terms of `text`, in a stable order, joined by a space.
+    /// The two strongest terms of `text` (term frequency × IDF; on a tie the word first in
+    /// byte order), in a stable order, joined by a space.
     pub fn subject(&self, text: &str) -> Option<String> {
-        let pos = ["n", "vn", "nz", "nt", "nr", "v"]
-            .map(String::from)
-            .to_vec();
-        let mut terms: Vec<String> = self
-            .tfidf
-            .extract_keywords(self.jieba, text, 2, pos)
-            .into_iter()
-            .map(|k| k.keyword)
+        let mut counts: Vec<(&str, u64)> = Vec::new();
+        for tag in self.jieba.tag(text, false) {
+            if is_candidate(tag.word, tag.tag) {
+                match counts.iter_mut().find(|(w, _)| *w == tag.word) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((tag.word, 1)),
+                }
+            }
+        }
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        let mut weighted: Vec<(f64, &str)> = counts
+            .iter()
+            .map(|(word, n)| {
+                let idf = self.idf.get(*word).copied().unwrap_or(self.median);
+                (*n as f64 * idf / total as f64, *word)
+            })
             .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let mut terms: Vec<&str> = weighted.into_iter().take(2).map(|(_, w)| w).collect();
         if terms.is_empty() {
             return None;
         }
@@ -107,7 +179,8 @@ pub fn knowledge_gaps(
         examples: BTreeSet<&'a str>,
     }
     let mut groups: BTreeMap<String, Group<'_>> = BTreeMap::new();
-    let extractor = (!consultations.is_empty()).then(|| terms.extractor());
+    let extractor =
+        (!consultations.is_empty()).then(|| terms.extractor(consultations.iter().map(|c| c.text)));
     for c in consultations {
         let Some(subject) = extractor.as_ref().and_then(|e| e.subject(c.text)) else {
             continue;
@@ -190,6 +263,55 @@ fn mask_digits(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key terms are the ones jieba-rs's own TF-IDF extractor finds with its default table,
+    /// for consultations of many shapes (written for this test).
+    #[test]
+    fn key_terms_match_jieba_tfidf_with_its_default_table() {
+        use jieba_rs::{KeywordExtract, TfIdf};
+        let texts = [
+            "居住证办理需要什么材料",
+            "请问护照加急办理多久能拿到",
+            "公积金租房提取每个月能取多少钱",
+            "小孩上小学报名要准备哪些证件，户口不在本区可以吗",
+            "医保卡丢了怎么补办，要去哪个窗口",
+            "新能源汽车牌照摇号怎么申请",
+            "我想咨询一下失业金领取条件和流程",
+            "老人办理高龄津贴需要本人到场吗？",
+            "营业执照经营范围变更在网上能办吗",
+            "出租屋消防检查的标准是什么",
+            "残疾证换证需要体检吗",
+            "社保断缴三个月对买房有影响吗",
+            "ETC怎么注销，银行说要去服务网点",
+            "孩子打疫苗在哪里预约，周末开门吗",
+            "办理结婚登记要带户口本原件吗",
+            "人才引进落户的学历要求",
+            "不动产登记证明怎么查询",
+            "垃圾分类厨余垃圾几点收",
+            "好",
+            "",
+        ];
+        let terms = KeyTerms::default();
+        let extractor = terms.extractor(texts);
+        let jieba = Jieba::new();
+        let reference = TfIdf::default();
+        let pos: Vec<String> = KEY_POS.map(String::from).to_vec();
+        for text in texts {
+            let mut expected: Vec<String> = reference
+                .extract_keywords(&jieba, text, 2, pos.clone())
+                .into_iter()
+                .map(|k| k.keyword)
+                .collect();
+            expected.sort();
+            let expected = (!expected.is_empty()).then(|| expected.join(" "));
+            assert_eq!(extractor.subject(text), expected, "{text}");
+        }
+        assert!(
+            extractor.idf.len() < 200,
+            "{} weights kept",
+            extractor.idf.len()
+        );
+    }
 
     #[test]
     fn repeated_consultations_become_one_suggested_article_ranked_by_citizens() {

@@ -16,14 +16,19 @@ use crate::{
 #[cfg(any(test, feature = "lock_free_delays"))]
 const MAX_QUEUE_ITEMS: usize = 4;
 
+// hotline patch: 8, not 64. A page read is counted against the cache only when its shard's
+// queue of accesses fills, so 256 shards × 64 pages could be resident without being counted:
+// reading a month of digests held ~35 MB with an 8 MB cache.
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const MAX_QUEUE_ITEMS: usize = 64;
+const MAX_QUEUE_ITEMS: usize = 8;
 
 #[cfg(any(test, feature = "lock_free_delays"))]
 const N_SHARDS: usize = 2;
 
+// hotline patch: 16 shards, not 256 (a shard's lock is only ever tried, never waited for, and
+// each shard keeps at least its newest page whatever its share of the capacity).
 #[cfg(not(any(test, feature = "lock_free_delays")))]
-const N_SHARDS: usize = 256;
+const N_SHARDS: usize = 16;
 
 struct AccessBlock {
     len: AtomicUsize,
