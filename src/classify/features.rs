@@ -56,6 +56,11 @@ impl Featurizer {
     pub fn analyse(&self, text: &str) -> Analysis {
         self.analyzer.analyse(text)
     }
+
+    /// [`Featurizer::analyse`] of a text already normalised (see [`Analyzer::analyse_normalized`]).
+    pub fn analyse_normalized(&self, text: &str, normalized: String) -> Analysis {
+        self.analyzer.analyse_normalized(text, normalized)
+    }
 }
 
 /// Features, sorted and without repeats: n-grams of the normalised text, the words of the
