@@ -8,6 +8,7 @@
 
 mod backup;
 mod bulk;
+mod conversation_cache;
 mod digests;
 mod index;
 mod sms;
@@ -88,6 +89,8 @@ struct Trees {
     ticket_index: sled::Tree,
     deadlines: sled::Tree,
     outbox_due: sled::Tree,
+    /// The conversations written last, decoded (see `conversation_cache.rs`).
+    conversation_cache: std::sync::Arc<conversation_cache::ConversationCache>,
 }
 
 pub struct SledStore {
@@ -127,6 +130,7 @@ impl SledStore {
             ticket_index: open(index::TICKET_INDEX)?,
             deadlines: open(index::DEADLINES)?,
             outbox_due: open(index::OUTBOX_DUE)?,
+            conversation_cache: Default::default(),
             db: db.clone(),
         };
         if !trees.indexes_current()? {
@@ -671,12 +675,31 @@ impl ConversationStore for SledStore {
         conversation: Conversation,
         writes: TurnWrites,
     ) -> StoreFuture<'_, Vec<u64>> {
-        // Numbered and encoded here, on the caller's thread: the writer thread only inserts.
+        // Numbered and encoded here, on the caller's thread: the writer thread only inserts,
+        // then keeps the conversation decoded for the next turn's read.
         let prepared = turns::PreparedTurn::new(&self.trees, &conversation, writes);
-        self.write(move |trees| turns::save_turn(trees, prepared?))
+        let conversation = std::sync::Arc::new(conversation);
+        self.write(move |trees| {
+            let prepared = prepared?;
+            let bytes = prepared.conversation_bytes();
+            match turns::save_turn(trees, prepared) {
+                Ok(ids) => {
+                    trees.conversation_cache.put(conversation, bytes);
+                    Ok(ids)
+                }
+                Err(e) => {
+                    // Part of the turn may be written: the tree is read again next time.
+                    trees.conversation_cache.forget(conversation.id);
+                    Err(e)
+                }
+            }
+        })
     }
 
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+        if let Some(conversation) = self.trees.conversation_cache.get(id) {
+            return Ok(Some(conversation));
+        }
         match self
             .trees
             .conversations

@@ -86,6 +86,13 @@ impl PreparedTurn {
     }
 }
 
+impl PreparedTurn {
+    /// The encoded conversation's size.
+    pub(super) fn conversation_bytes(&self) -> usize {
+        self.conversation.len()
+    }
+}
+
 /// The conversation, its queued replies and the ticket change, in one transaction.
 fn save_with_ticket(
     trees: &Trees,
