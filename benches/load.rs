@@ -178,8 +178,12 @@ struct TicketRef {
 }
 
 /// One request; `None` on any failure (counted as an error by the caller).
-async fn send<B: Serialize>(client: &reqwest::Client, url: &str, body: &B) -> Option<Reply> {
-    let response = client.post(url).json(body).send().await.ok()?;
+async fn send<B: Serialize>(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    body: &B,
+) -> Option<Reply> {
+    let response = client.post(url.clone()).json(body).send().await.ok()?;
     if !response.status().is_success() {
         return None;
     }
@@ -249,14 +253,19 @@ async fn citizen(
         + pace
             .map(|p| p.mul_f64((id % 64) as f64 / 64.0))
             .unwrap_or_default();
+    let base = reqwest::Url::parse(&base).expect("the server's address");
+    let sessions = base.join("api/chat/sessions").expect("a path");
     'visits: while !stop.load(Ordering::Relaxed) {
         round += 1;
-        let created = send(&client, &format!("{base}/api/chat/sessions"), &json!({})).await;
+        let created = send(&client, &sessions, &json!({})).await;
         let Some(session) = created.and_then(|c| c.session_id) else {
             tally.errors += 1;
             continue;
         };
-        let url = format!("{base}/api/chat/sessions/{session}/messages");
+        let Ok(url) = base.join(&format!("api/chat/sessions/{session}/messages")) else {
+            tally.errors += 1;
+            continue;
+        };
         let (says, phone) = script(id, round);
         let mut ticket: Option<String> = None;
         for say in says {
@@ -359,7 +368,8 @@ async fn baseline(append: bool, citizens: u64, secs: u64) -> f64 {
     let started = Instant::now();
     let tasks: Vec<_> = (0..citizens)
         .map(|_| {
-            let (client, url, stop) = (client.clone(), format!("{base}/echo"), stop.clone());
+            let url = reqwest::Url::parse(&format!("{base}/echo")).expect("the echo address");
+            let (client, stop) = (client.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut tally = Tally::new();
                 while !stop.load(Ordering::Relaxed) {

@@ -307,7 +307,11 @@ fn io_error(e: sled::Error) -> StoreError {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Io(e.to_string()))
+    // Started at 1 KiB, not serde_json's 128 bytes: most records are larger (a chat
+    // conversation several KiB), and each doubling copies what was written so far.
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, value).map_err(|e| StoreError::Io(e.to_string()))?;
+    Ok(bytes)
 }
 
 fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
