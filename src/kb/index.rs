@@ -52,8 +52,9 @@ pub struct ArticleIndex {
     vocabulary: Vocabulary,
 }
 
-/// Per field: each term it holds and how many documents hold it.
-type Terms = HashMap<Vec<u8>, u64>;
+/// Per field: each term it holds and how many documents hold it (read for every query word;
+/// built from the articles only, so hashed with rustc-hash's Fx).
+type Terms = rustc_hash::FxHashMap<Vec<u8>, u64>;
 
 struct Vocabulary {
     title: Terms,
@@ -282,7 +283,7 @@ impl ArticleIndex {
 
 /// Every term `field` holds and its document frequency, over all segments.
 fn terms_of(searcher: &Searcher, field: Field) -> Result<Terms, KbError> {
-    let mut terms = Terms::new();
+    let mut terms = Terms::default();
     for segment in searcher.segment_readers() {
         let inverted = segment.inverted_index(field).map_err(tantivy_error)?;
         let mut stream = inverted
