@@ -22,7 +22,7 @@ pub fn bare_normalized(normalized: &str) -> String {
 }
 
 fn one_of(bare: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| bare == *w)
+    words.contains(&bare)
 }
 
 /// `bare` is the message's [`bare`] form, as for every check below.
