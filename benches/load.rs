@@ -25,6 +25,8 @@ use hotline::app::{Application, Paths};
 use hotline::config::Settings;
 use hotline::domain::{Channel, ConversationId, IntakeRecord, RecordKind};
 use hotline::store::{RecordStore, SledStore};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// mimalloc: the chat path spends about a third of its instructions in malloc/free (callgrind),
@@ -151,13 +153,43 @@ impl Tally {
     }
 }
 
+/// What a citizen sends: the chat API's message body.
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+/// What the generator reads of a reply: the session it opened, or the ticket it gave. The whole
+/// body is still read and parsed as JSON (a malformed reply fails); the replies' texts are
+/// checked as JSON but not kept, as a page that only needs the ticket would do.
+#[derive(Deserialize)]
+struct Reply {
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    ticket: Option<TicketRef>,
+    #[serde(default)]
+    replies: Vec<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct TicketRef {
+    number: String,
+}
+
 /// One request; `None` on any failure (counted as an error by the caller).
-async fn send(client: &reqwest::Client, url: &str, body: Value) -> Option<Value> {
-    let response = client.post(url).json(&body).send().await.ok()?;
+async fn send<B: Serialize>(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    body: &B,
+) -> Option<Reply> {
+    let response = client.post(url.clone()).json(body).send().await.ok()?;
     if !response.status().is_success() {
         return None;
     }
-    response.json().await.ok()
+    let reply: Reply = response.json().await.ok()?;
+    // Every answer of the chat API says something.
+    (!reply.replies.is_empty()).then_some(reply)
 }
 
 /// What a citizen says next, given the last reply.
@@ -221,18 +253,19 @@ async fn citizen(
         + pace
             .map(|p| p.mul_f64((id % 64) as f64 / 64.0))
             .unwrap_or_default();
+    let base = reqwest::Url::parse(&base).expect("the server's address");
+    let sessions = base.join("api/chat/sessions").expect("a path");
     'visits: while !stop.load(Ordering::Relaxed) {
         round += 1;
-        let Some(session) = send(&client, &format!("{base}/api/chat/sessions"), json!({})).await
-        else {
+        let created = send(&client, &sessions, &json!({})).await;
+        let Some(session) = created.and_then(|c| c.session_id) else {
             tally.errors += 1;
             continue;
         };
-        let session = session["session_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let url = format!("{base}/api/chat/sessions/{session}/messages");
+        let Ok(url) = base.join(&format!("api/chat/sessions/{session}/messages")) else {
+            tally.errors += 1;
+            continue;
+        };
         let (says, phone) = script(id, round);
         let mut ticket: Option<String> = None;
         for say in says {
@@ -255,13 +288,13 @@ async fn citizen(
                 }
                 None => Instant::now(),
             };
-            match send(&client, &url, json!({ "text": text })).await {
+            match send(&client, &url, &Message { text: &text }).await {
                 Some(reply) => {
                     tally.record(phase_start, intended);
-                    if let Some(t) = reply["ticket"]["number"].as_str()
+                    if let Some(t) = reply.ticket
                         && ticket.is_none()
                     {
-                        ticket = Some(t.to_string());
+                        ticket = Some(t.number);
                         tally.tickets += 1;
                     }
                 }
@@ -335,12 +368,13 @@ async fn baseline(append: bool, citizens: u64, secs: u64) -> f64 {
     let started = Instant::now();
     let tasks: Vec<_> = (0..citizens)
         .map(|_| {
-            let (client, url, stop) = (client.clone(), format!("{base}/echo"), stop.clone());
+            let url = reqwest::Url::parse(&format!("{base}/echo")).expect("the echo address");
+            let (client, stop) = (client.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut tally = Tally::new();
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    if send(&client, &url, json!({ "text": "你好" }))
+                    if send(&client, &url, &Message { text: "你好" })
                         .await
                         .is_some()
                     {

@@ -9,37 +9,10 @@ use pinyin::ToPinyin;
 /// Full-width → half-width, Traditional → Simplified, case-folded, control characters dropped and
 /// runs of whitespace collapsed to one space.
 ///
-/// A message is read by many small checks (确认? 取消? 人工? 查询? …), each normalising it again,
-/// and the Traditional → Simplified step costs ~15,000 instructions per short text; so each
-/// thread remembers its last few short inputs and their result (a pure function: same input,
-/// same output).
+/// The Traditional → Simplified step costs ~15,000 instructions for a short message, so a message
+/// is normalised once where it enters (the engine's turn, [`crate::kb::Analysis`]) and the
+/// normalised text is passed on to everything that reads it.
 pub fn normalize(input: &str) -> String {
-    if input.len() > MEMO_MAX_BYTES {
-        return normalize_uncached(input);
-    }
-    MEMO.with_borrow_mut(|memo| {
-        if let Some((_, output)) = memo.iter().find(|(i, _)| i == input) {
-            return output.clone();
-        }
-        let output = normalize_uncached(input);
-        if memo.len() == MEMO_ENTRIES {
-            memo.pop_front();
-        }
-        memo.push_back((input.to_string(), output.clone()));
-        output
-    })
-}
-
-/// How many recent inputs each thread remembers, and how long one may be.
-const MEMO_ENTRIES: usize = 8;
-const MEMO_MAX_BYTES: usize = 1024;
-
-thread_local! {
-    static MEMO: std::cell::RefCell<std::collections::VecDeque<(String, String)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
-}
-
-fn normalize_uncached(input: &str) -> String {
     let mut folded = String::with_capacity(input.len());
     let mut last_space = true;
     for c in input.chars() {
@@ -118,24 +91,6 @@ mod tests {
     #[test]
     fn control_characters_and_whitespace_runs_collapse() {
         assert_eq!(normalize("  a\u{0007}\n\n b "), "a b");
-    }
-
-    #[test]
-    fn a_remembered_input_gives_the_same_result_as_a_fresh_one() {
-        let inputs = [
-            "身份證補辦",
-            "ＧＪＪ　１２３",
-            "  a\u{0007}\n\n b ",
-            "確認",
-            "查詢",
-        ];
-        for _ in 0..3 {
-            for (i, input) in inputs.iter().enumerate() {
-                assert_eq!(normalize(input), normalize_uncached(input), "{i}");
-            }
-        }
-        let long = "臺灣".repeat(400);
-        assert_eq!(normalize(&long), normalize_uncached(&long));
     }
 
     #[test]

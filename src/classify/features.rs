@@ -56,6 +56,11 @@ impl Featurizer {
     pub fn analyse(&self, text: &str) -> Analysis {
         self.analyzer.analyse(text)
     }
+
+    /// [`Featurizer::analyse`] of a text already normalised (see [`Analyzer::analyse_normalized`]).
+    pub fn analyse_normalized(&self, text: &str, normalized: String) -> Analysis {
+        self.analyzer.analyse_normalized(text, normalized)
+    }
 }
 
 /// Features, sorted and without repeats: n-grams of the normalised text, the words of the
@@ -67,21 +72,26 @@ pub fn extract<'a>(
 ) -> Vec<String> {
     let symbols = symbols(normalized);
     let mut features: Vec<String> = Vec::with_capacity(symbols.len() * 3 + 16);
+    // Built by pushing, not `format!`: a message makes dozens of features.
+    let feature = |prefix: &str, body: &mut dyn Iterator<Item = char>, len: usize| {
+        let mut feature = String::with_capacity(prefix.len() + len);
+        feature.push_str(prefix);
+        feature.extend(body);
+        feature
+    };
     for &c in &symbols {
         if is_han(c) {
-            features.push(format!("1:{c}"));
+            features.push(feature("1:", &mut std::iter::once(c), 4));
         }
     }
-    for n in [2, 3] {
+    for (n, prefix) in [(2, "2:"), (3, "3:")] {
         for gram in symbols.windows(n).filter(|g| is_informative(g)) {
-            let mut feature = format!("{n}:");
-            feature.extend(gram);
-            features.push(feature);
+            features.push(feature(prefix, &mut gram.iter().copied(), 4 * n));
         }
     }
     for word in words {
         if word.chars().count() >= 2 {
-            features.push(format!("w:{word}"));
+            features.push(feature("w:", &mut word.chars(), word.len()));
         }
     }
     let length = normalized.chars().filter(|c| c.is_alphanumeric()).count();
@@ -136,6 +146,34 @@ mod tests {
     fn digits_and_punctuation_collapse_to_one_symbol_each() {
         let s: String = symbols("电话139123,,  ok").into_iter().collect();
         assert_eq!(s, "^电话0|ok$");
+    }
+
+    #[test]
+    fn features_are_prefixed_characters_grams_words_length_and_cues() {
+        let features = extract("路灯坏了1", ["路灯", "坏", "了"].into_iter(), &["cue:past"]);
+        let expected = [
+            "1:坏",
+            "1:灯",
+            "1:了",
+            "1:路",
+            "2:^路",
+            "2:坏了",
+            "2:灯坏",
+            "2:了0",
+            "2:路灯",
+            "2:0$",
+            "3:^路灯",
+            "3:坏了0",
+            "3:灯坏了",
+            "3:了0$",
+            "3:路灯坏",
+            "cue:past",
+            "len:short",
+            "w:路灯",
+        ];
+        let mut expected: Vec<String> = expected.iter().map(|f| f.to_string()).collect();
+        expected.sort_unstable();
+        assert_eq!(features, expected);
     }
 
     #[test]

@@ -140,6 +140,11 @@ impl Classifier {
         self.featurizer.analyse(text)
     }
 
+    /// [`Classifier::analyse`] of a text whose [`crate::text::normalize`] is `normalized`.
+    pub fn analyse_normalized(&self, text: &str, normalized: String) -> crate::kb::Analysis {
+        self.featurizer.analyse_normalized(text, normalized)
+    }
+
     /// [`Classifier::classify`] of a message already analysed.
     pub fn classify_analysis(&self, analysis: &crate::kb::Analysis) -> Classification {
         let (assessment, features) = self.featurizer.read_analysis(analysis);

@@ -46,7 +46,9 @@ impl Default for TrainOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     bias: [f32; CLASSES],
-    weights: HashMap<String, [f32; CLASSES]>,
+    /// Looked up for every feature of every message; built from the model file only, so hashed
+    /// with rustc-hash's Fx (no user text is inserted, so no collision flooding to guard against).
+    weights: rustc_hash::FxHashMap<String, [f32; CLASSES]>,
 }
 
 #[derive(Deserialize)]

@@ -30,26 +30,28 @@ impl Engine {
         turn: &mut Turn<'_>,
         category: Category,
     ) -> Result<EngineOutput, EngineError> {
-        let text = turn.text.to_string();
-        self.start_intake_with(turn, category, &text).await
+        let (text, normalized) = (turn.text, turn.normalized);
+        self.start_intake_with(turn, category, text, normalized)
+            .await
     }
 
-    /// Starts a draft from `content` (the message, or the question a 没帮助 came from).
+    /// Starts a draft from `content` (the message, or the question a 没帮助 came from), whose
+    /// [`normalize`] is `normalized`.
     pub(super) async fn start_intake_with(
         &self,
         turn: &mut Turn<'_>,
         category: Category,
         content: &str,
+        normalized: &str,
     ) -> Result<EngineOutput, EngineError> {
-        let normalized = normalize(content);
         let districts = &self.settings.city.districts;
-        let phone = extract::phone(&normalized);
-        let name = extract::name(&normalized);
+        let phone = extract::phone(normalized);
+        let name = extract::name(normalized);
         let mut draft = Draft {
             category,
-            content: mask_identity(content.trim(), name.as_deref()),
-            district: extract::district(&normalized, districts),
-            address: extract::address(&normalized, districts),
+            content: mask_identity(content.trim(), normalized, name.as_deref()),
+            district: extract::district(normalized, districts),
+            address: extract::address(normalized, districts),
             phone: phone.or_else(|| turn.conversation.proven_phone.clone()),
             name,
             confidential: None,
@@ -59,7 +61,7 @@ impl Engine {
             attempts: 0,
             started_at: turn.now,
         };
-        if words::is_open_ticket(content) {
+        if words::is_open_ticket(&words::bare_normalized(normalized)) {
             draft.content.clear();
         }
         if let Some(joined) = self.join_duplicate(turn, &draft).await? {
@@ -182,37 +184,38 @@ impl Engine {
             return self.new_matter(turn, category).await;
         }
         if idle > SignedDuration::from_mins(self.settings.intake.resume_prompt_minutes as i64)
-            && !words::is_resume(turn.text)
+            && !words::is_resume(turn.bare)
         {
             return Ok(self.offer_resume(turn, draft));
         }
-        if words::is_resume(turn.text) {
+        if words::is_resume(turn.bare) {
             let mut output = self.ask_next(turn, draft)?;
             output
                 .replies
                 .insert(0, OutboundReply::text(self.bots.text("resumed")));
             return Ok(output);
         }
-        if self.apply_correction(&mut draft, turn.text) {
+        if self.apply_correction(&mut draft, turn.normalized) {
             return self.ask_next(turn, draft);
         }
-        let text = normalize(turn.text);
+        let text = turn.normalized;
         let districts = &self.settings.city.districts;
         match draft.awaiting {
             Some(Field::Content) | None => {
-                draft.content = mask_identity(turn.text.trim(), draft.name.as_deref())
+                draft.content =
+                    mask_identity(turn.text.trim(), turn.normalized, draft.name.as_deref())
             }
-            Some(Field::District) => match extract::district(&text, districts) {
+            Some(Field::District) => match extract::district(text, districts) {
                 Some(d) => {
                     draft.district = Some(d);
                     if draft.address.is_none() {
-                        draft.address = extract::address(&text, districts);
+                        draft.address = extract::address(text, districts);
                     }
                 }
                 None => return Ok(self.reask(turn, draft, "invalid_district")),
             },
             Some(Field::Address) => {
-                let found = extract::address(&text, districts)
+                let found = extract::address(text, districts)
                     .or_else(|| (text.chars().count() >= 4).then(|| turn.text.trim().to_string()));
                 match found {
                     Some(a) => draft.address = Some(a),
@@ -220,15 +223,15 @@ impl Engine {
                 }
             }
             Some(Field::Phone) => {
-                if let Some(p) = extract::phone(&text) {
+                if let Some(p) = extract::phone(text) {
                     draft.phone = Some(p);
-                } else if words::is_anonymous(turn.text) && draft.attempts >= 1 {
+                } else if words::is_anonymous(turn.bare) && draft.attempts >= 1 {
                     draft.anonymous = true;
                 } else {
                     return Ok(self.invalid_phone(turn, draft));
                 }
             }
-            Some(Field::Confidential) => match words::confidential_choice(turn.text) {
+            Some(Field::Confidential) => match words::confidential_choice(turn.bare) {
                 Some(choice) => draft.confidential = Some(choice),
                 None => return Ok(self.reask(turn, draft, "ask_confidential_again")),
             },
@@ -287,13 +290,14 @@ impl Engine {
         EngineOutput::say(reply)
     }
 
-    /// Applies "地址改成…", "电话改为…", "我叫…"; false when the message is not a correction.
-    fn apply_correction(&self, draft: &mut Draft, text: &str) -> bool {
-        if let Some(n) = extract::name(&normalize(text)) {
+    /// Applies "地址改成…", "电话改为…", "我叫…" (in the normalised message); false when the
+    /// message is not a correction.
+    fn apply_correction(&self, draft: &mut Draft, normalized: &str) -> bool {
+        if let Some(n) = extract::name(normalized) {
             draft.name = Some(n);
             return true;
         }
-        let Some((field, value)) = words::correction(text) else {
+        let Some((field, value)) = words::correction(normalized) else {
             return false;
         };
         let districts = &self.settings.city.districts;
@@ -314,17 +318,17 @@ impl Engine {
         turn: &mut Turn<'_>,
         mut draft: Draft,
     ) -> Result<EngineOutput, EngineError> {
-        if words::is_confirm(turn.text) {
+        if words::is_confirm(turn.bare) {
             return self.open_ticket(turn, draft).await;
         }
-        if self.apply_correction(&mut draft, turn.text) {
+        if self.apply_correction(&mut draft, turn.normalized) {
             let mut output = self.ask_next(turn, draft)?;
             output
                 .replies
                 .insert(0, OutboundReply::text(self.bots.text("correction_applied")));
             return Ok(output);
         }
-        if let Some(choice) = words::confidential_choice(turn.text) {
+        if let Some(choice) = words::confidential_choice(turn.bare) {
             draft.confidential = Some(choice);
             return self.ask_next(turn, draft);
         }
@@ -441,19 +445,26 @@ pub fn similarity(a: &str, b: &str) -> f32 {
 }
 
 /// The content as units will read it: phone numbers and the citizen's name masked (both have
-/// their own fields, shown or withheld by the rules for the viewer).
-fn mask_identity(content: &str, name: Option<&str>) -> String {
-    let mut out = match name {
-        Some(n) if !n.is_empty() => content.replace(n, &extract::mask_name(n)),
-        _ => content.to_string(),
+/// their own fields, shown or withheld by the rules for the viewer). `normalized` is the
+/// content's [`normalize`], read while nothing has been masked yet.
+fn mask_identity(content: &str, normalized: &str, name: Option<&str>) -> String {
+    debug_assert_eq!(normalized, normalize(content));
+    let (mut out, mut look) = match name {
+        Some(n) if !n.is_empty() && content.contains(n) => {
+            let out = content.replace(n, &extract::mask_name(n));
+            let look = normalize(&out);
+            (out, look)
+        }
+        _ => (content.to_string(), normalized.to_string()),
     };
-    while let Some(phone) = extract::phone(&normalize(&out)) {
+    while let Some(phone) = extract::phone(&look) {
         let masked = extract::mask_phone(&phone);
         let replaced = replace_digits(&out, &phone, &masked);
         if replaced == out {
             break;
         }
         out = replaced;
+        look = normalize(&out);
     }
     out
 }
@@ -483,8 +494,7 @@ fn replace_digits(text: &str, digits: &str, with: &str) -> String {
     text.to_string()
 }
 
-/// A ticket number in the text, if the text is nothing else.
-pub(super) fn bare_ticket_number(text: &str) -> Option<TicketNumber> {
-    let bare = words::bare(text);
-    (bare.chars().all(|c| c.is_ascii_digit())).then(|| TicketNumber::parse(&bare))?
+/// A ticket number in the message (its [`words::bare`] form), if the message is nothing else.
+pub(super) fn bare_ticket_number(bare: &str) -> Option<TicketNumber> {
+    (bare.chars().all(|c| c.is_ascii_digit())).then(|| TicketNumber::parse(bare))?
 }

@@ -123,6 +123,10 @@ pub struct Engine {
 struct Turn<'a> {
     conversation: &'a mut Conversation,
     text: &'a str,
+    /// The message normalised ([`normalize`]) once, for every check that reads it.
+    normalized: &'a str,
+    /// Its bare form ([`words::bare`]): what the short-reply checks compare.
+    bare: &'a str,
     now: Timestamp,
     /// Intake records and article feedback this turn produced: saved with the conversation in
     /// one durable write, before the reply leaves.
@@ -138,9 +142,11 @@ struct Turn<'a> {
 impl Turn<'_> {
     /// The message's [`Analysis`], made by the classifier's analyzer the first time it is asked.
     fn analysis(&mut self, classifier: &Classifier) -> Arc<Analysis> {
-        let text = self.text;
+        let (text, normalized) = (self.text, self.normalized);
         self.analysis
-            .get_or_insert_with(|| Arc::new(classifier.analyse(text)))
+            .get_or_insert_with(|| {
+                Arc::new(classifier.analyse_normalized(text, normalized.to_string()))
+            })
             .clone()
     }
 
@@ -309,9 +315,13 @@ impl Engine {
             outbox_id: None,
             ticket: None,
         });
+        let normalized = normalize(text);
+        let bare = words::bare_normalized(&normalized);
         let mut turn = Turn {
             conversation: &mut conversation,
             text,
+            normalized: &normalized,
+            bare: &bare,
             now,
             kept: Vec::new(),
             feedback: Vec::new(),
@@ -392,7 +402,7 @@ impl Engine {
     }
 
     async fn respond(&self, turn: &mut Turn<'_>) -> Result<EngineOutput, EngineError> {
-        if words::has_no_words(turn.text) {
+        if words::has_no_words(turn.normalized) {
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text("no_text_meaning"),
             )));
@@ -405,10 +415,10 @@ impl Engine {
                 .emergency(turn, &classification.emergency_numbers)
                 .await;
         }
-        if words::is_cancel(turn.text) {
+        if words::is_cancel(turn.bare) {
             return Ok(self.cancel(turn));
         }
-        if words::is_human(turn.text) {
+        if words::is_human(turn.bare) {
             turn.conversation.wants_human = true;
             let text = turn.text;
             turn.keep_record(RecordKind::HumanRequested, text);
@@ -417,8 +427,8 @@ impl Engine {
             )));
         }
         let idle = matches!(turn.conversation.state, DialogueState::Idle);
-        if words::is_status_request(turn.text)
-            || (idle && intake::bare_ticket_number(turn.text).is_some())
+        if words::is_status_request(turn.bare)
+            || (idle && intake::bare_ticket_number(turn.bare).is_some())
         {
             return self.status_query(turn);
         }
@@ -499,7 +509,7 @@ impl Engine {
                 self.bots.text(&template),
             )));
         }
-        if words::is_greeting(turn.text) {
+        if words::is_greeting(turn.bare) {
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text("greeting"),
             )));
@@ -574,13 +584,13 @@ impl Engine {
         question: String,
         category: Category,
     ) -> Result<EngineOutput, EngineError> {
-        if words::is_helpful(turn.text) {
+        if words::is_helpful(turn.bare) {
             turn.feedback.push((article, true));
             return Ok(EngineOutput::say(OutboundReply::text(
                 self.bots.text("kb_feedback_thanks"),
             )));
         }
-        if words::is_not_helpful(turn.text) {
+        if words::is_not_helpful(turn.bare) {
             turn.feedback.push((article, false));
             turn.conversation.state = DialogueState::Suggested {
                 question,
@@ -604,8 +614,8 @@ impl Engine {
         let snapshot = self.kb.snapshot();
         let chosen = options.iter().enumerate().find_map(|(i, id)| {
             let article = snapshot.article(id)?;
-            let picked = normalize(turn.text) == normalize(&article.title)
-                || words::bare(turn.text) == (i + 1).to_string();
+            let picked =
+                turn.normalized == normalize(&article.title) || turn.bare == (i + 1).to_string();
             picked.then(|| article.clone())
         });
         if let Some(article) = chosen {
@@ -615,9 +625,14 @@ impl Engine {
             turn.keep_record(kind, &question);
             return Ok(self.answer(turn, &article));
         }
-        if words::is_open_ticket(turn.text) {
+        if words::is_open_ticket(turn.bare) {
             return self
-                .start_intake_with(turn, Category::Consultation, &question)
+                .start_intake_with(
+                    turn,
+                    Category::Consultation,
+                    &question,
+                    &normalize(&question),
+                )
                 .await;
         }
         self.new_matter(turn, category).await

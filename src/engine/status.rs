@@ -19,7 +19,7 @@ struct EventLine {
 
 impl Engine {
     pub(super) fn status_query(&self, turn: &mut Turn<'_>) -> Result<EngineOutput, EngineError> {
-        let number = extract::ticket_number(&crate::text::normalize(turn.text))
+        let number = extract::ticket_number(turn.normalized)
             .or_else(|| turn.conversation.tickets.last().copied());
         let Some(number) = number else {
             let digits: String = turn.text.chars().filter(|c| c.is_ascii_digit()).collect();

@@ -5,7 +5,6 @@
 use super::{DialogueState, Engine, EngineError, EngineOutput, TicketSummary, Turn};
 use crate::callback::{answers, survey};
 use crate::domain::{OutboundReply, PendingSurvey, SurveyStep};
-use crate::engine::words;
 
 /// Longest reply (in characters, punctuation aside) still taken as a try at answering.
 const SHORT_REPLY: usize = 12;
@@ -34,7 +33,7 @@ impl Engine {
                 };
                 pending.solved = Some(solved);
                 // "解决了，挺好" answers both questions; a bare digit only the first.
-                if !words::bare(text).chars().all(|c| c.is_ascii_digit()) {
+                if !turn.bare.chars().all(|c| c.is_ascii_digit()) {
                     pending.satisfaction = answers::satisfaction(text, scale);
                 }
                 if !solved && answers::carries_a_reason(text) {
@@ -81,7 +80,7 @@ impl Engine {
         mut pending: PendingSurvey,
     ) -> Option<EngineOutput> {
         let busy = !matches!(turn.conversation.state, DialogueState::Idle);
-        let short = words::bare(turn.text).chars().count() <= SHORT_REPLY;
+        let short = turn.bare.chars().count() <= SHORT_REPLY;
         if busy || !short || pending.unclear >= 1 {
             return None;
         }

@@ -1,11 +1,19 @@
 //! Recognising the short replies people give: 确认, 取消, 人工, 查询, 保密 … in the forms they
 //! really type them (Traditional, full-width, with punctuation or a polite word around them).
+//!
+//! The checks read a message's bare form ([`bare`]) or its normalised text, made once per
+//! message by the caller (the engine's turn), not again by each check.
 
 use crate::text::normalize;
 
 /// Normalised text without punctuation, spaces or trailing particles.
 pub fn bare(text: &str) -> String {
-    normalize(text)
+    bare_normalized(&normalize(text))
+}
+
+/// [`bare`] of text already normalised ([`crate::text::normalize`]).
+pub fn bare_normalized(normalized: &str) -> String {
+    normalized
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect::<String>()
@@ -13,14 +21,14 @@ pub fn bare(text: &str) -> String {
         .to_string()
 }
 
-fn one_of(text: &str, words: &[&str]) -> bool {
-    let b = bare(text);
-    words.iter().any(|w| b == *w)
+fn one_of(bare: &str, words: &[&str]) -> bool {
+    words.contains(&bare)
 }
 
-pub fn is_confirm(text: &str) -> bool {
+/// `bare` is the message's [`bare`] form, as for every check below.
+pub fn is_confirm(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "确认",
             "确定",
@@ -43,9 +51,9 @@ pub fn is_confirm(text: &str) -> bool {
     )
 }
 
-pub fn is_cancel(text: &str) -> bool {
+pub fn is_cancel(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "取消",
             "算了",
@@ -59,8 +67,7 @@ pub fn is_cancel(text: &str) -> bool {
     )
 }
 
-pub fn is_human(text: &str) -> bool {
-    let b = bare(text);
+pub fn is_human(b: &str) -> bool {
     [
         "人工",
         "转人工",
@@ -80,13 +87,13 @@ pub fn is_human(text: &str) -> bool {
     })
 }
 
-pub fn is_resume(text: &str) -> bool {
-    one_of(text, &["继续", "接着", "继续登记", "接着办", "resume"])
+pub fn is_resume(bare: &str) -> bool {
+    one_of(bare, &["继续", "接着", "继续登记", "接着办", "resume"])
 }
 
-pub fn is_helpful(text: &str) -> bool {
+pub fn is_helpful(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "有帮助",
             "有用",
@@ -100,9 +107,9 @@ pub fn is_helpful(text: &str) -> bool {
     )
 }
 
-pub fn is_not_helpful(text: &str) -> bool {
+pub fn is_not_helpful(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "没帮助",
             "没有帮助",
@@ -115,9 +122,9 @@ pub fn is_not_helpful(text: &str) -> bool {
     )
 }
 
-pub fn is_open_ticket(text: &str) -> bool {
+pub fn is_open_ticket(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "登记诉求",
             "登记",
@@ -131,8 +138,7 @@ pub fn is_open_ticket(text: &str) -> bool {
 }
 
 /// 保密 → Some(true), 不保密 → Some(false).
-pub fn confidential_choice(text: &str) -> Option<bool> {
-    let b = bare(text);
+pub fn confidential_choice(b: &str) -> Option<bool> {
     if [
         "不保密",
         "不用保密",
@@ -143,24 +149,22 @@ pub fn confidential_choice(text: &str) -> Option<bool> {
         "公开",
         "不",
     ]
-    .contains(&b.as_str())
+    .contains(&b)
     {
         return Some(false);
     }
-    if ["保密", "需要保密", "要保密", "需要", "要", "是", "匿名"].contains(&b.as_str())
-    {
+    if ["保密", "需要保密", "要保密", "需要", "要", "是", "匿名"].contains(&b) {
         return Some(true);
     }
     None
 }
 
-pub fn is_anonymous(text: &str) -> bool {
-    one_of(text, &["不留电话", "不留", "匿名", "匿名登记", "不方便留"])
+pub fn is_anonymous(bare: &str) -> bool {
+    one_of(bare, &["不留电话", "不留", "匿名", "匿名登记", "不方便留"])
 }
 
 /// "查询", "查进度", "工单进度" …: the citizen wants a status.
-pub fn is_status_request(text: &str) -> bool {
-    let b = bare(text);
+pub fn is_status_request(b: &str) -> bool {
     let starts = [
         "查询",
         "查一下",
@@ -175,14 +179,14 @@ pub fn is_status_request(text: &str) -> bool {
     starts.iter().any(|w| b.starts_with(w)) || (b.contains("工单") && b.contains("进度"))
 }
 
-/// Only emoji, symbols or punctuation: nothing to read.
-pub fn has_no_words(text: &str) -> bool {
-    !normalize(text).chars().any(|c| c.is_alphanumeric())
+/// Only emoji, symbols or punctuation: nothing to read (`normalized`: the normalised message).
+pub fn has_no_words(normalized: &str) -> bool {
+    !normalized.chars().any(|c| c.is_alphanumeric())
 }
 
-pub fn is_greeting(text: &str) -> bool {
+pub fn is_greeting(bare: &str) -> bool {
     one_of(
-        text,
+        bare,
         &[
             "你好",
             "您好",
@@ -199,9 +203,9 @@ pub fn is_greeting(text: &str) -> bool {
     )
 }
 
-/// A correction of one field: "地址改成和平路8号" → (Address, "和平路8号").
-pub fn correction(text: &str) -> Option<(Corrected, String)> {
-    let t = normalize(text);
+/// A correction of one field: "地址改成和平路8号" → (Address, "和平路8号"), in the normalised
+/// message.
+pub fn correction(t: &str) -> Option<(Corrected, String)> {
     let verbs = [
         "改成",
         "改为",
@@ -254,29 +258,29 @@ mod tests {
 
     #[test]
     fn short_replies_are_understood_in_the_forms_people_type() {
-        assert!(is_confirm("確認"));
-        assert!(is_confirm("好的。"));
-        assert!(is_cancel("取消！"));
-        assert!(is_human("转人工"));
-        assert!(is_human("我要找人工客服"));
-        assert!(!is_human("人工智能是什么"));
-        assert_eq!(confidential_choice("需要保密"), Some(true));
-        assert_eq!(confidential_choice("不保密"), Some(false));
-        assert!(is_status_request("查询 1000013"));
-        assert!(has_no_words("😀😀👍"));
-        assert!(!has_no_words("😀好"));
+        assert!(is_confirm(&bare("確認")));
+        assert!(is_confirm(&bare("好的。")));
+        assert!(is_cancel(&bare("取消！")));
+        assert!(is_human(&bare("转人工")));
+        assert!(is_human(&bare("我要找人工客服")));
+        assert!(!is_human(&bare("人工智能是什么")));
+        assert_eq!(confidential_choice(&bare("需要保密")), Some(true));
+        assert_eq!(confidential_choice(&bare("不保密")), Some(false));
+        assert!(is_status_request(&bare("查询 1000013")));
+        assert!(has_no_words(&normalize("😀😀👍")));
+        assert!(!has_no_words(&normalize("😀好")));
     }
 
     #[test]
     fn corrections_name_the_field_and_the_new_value() {
         assert_eq!(
-            correction("地址改成和平路8号"),
+            correction(&normalize("地址改成和平路8号")),
             Some((Corrected::Address, "和平路8号".into()))
         );
         assert_eq!(
-            correction("电话改为13900001111"),
+            correction(&normalize("电话改为13900001111")),
             Some((Corrected::Phone, "13900001111".into()))
         );
-        assert_eq!(correction("地址没问题"), None);
+        assert_eq!(correction(&normalize("地址没问题")), None);
     }
 }

@@ -29,7 +29,13 @@ pub struct Analysis {
 impl Analyzer {
     /// Normalises, rewrites synonyms and cuts `text` into search words, once.
     pub fn analyse(&self, text: &str) -> Analysis {
-        let normalized = crate::text::normalize(text);
+        self.analyse_normalized(text, crate::text::normalize(text))
+    }
+
+    /// [`Analyzer::analyse`] of `text` whose [`crate::text::normalize`] is `normalized` (made
+    /// already by the caller, who reads it too).
+    pub fn analyse_normalized(&self, text: &str, normalized: String) -> Analysis {
+        debug_assert_eq!(normalized, crate::text::normalize(text));
         let prepared = self.rewrite_synonyms(&normalized);
         let words = self.word_ranges(&prepared);
         Analysis {

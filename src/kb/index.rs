@@ -4,11 +4,11 @@
 //! exact phrase, and `: ( ) "` are syntax): the query is a disjunction of term queries built from
 //! the analyzer's words and pinyin bigrams, each field with its own weight.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, ReloadPolicy, Searcher, TantivyDocument, Term, doc};
@@ -40,24 +40,72 @@ struct Fields {
 
 /// The index is built once and never changes (a reload builds a new one), so one searcher
 /// serves every query, with what each query would otherwise look up again: the article of each
-/// document, and the terms each field holds.
+/// document, the terms each field holds and the BM25 statistics of the whole index.
 pub struct ArticleIndex {
     searcher: Searcher,
     fields: Fields,
     /// Per segment, per document: the article's position in the snapshot.
     ords: Vec<Vec<usize>>,
-    /// The terms of each searched field. A query term a field does not hold matches nothing and
-    /// adds nothing to any score, so it is left out of the query (and a query left with no term
-    /// is not run at all).
+    /// The terms of each searched field with their document frequencies. A query term a field
+    /// does not hold matches nothing and adds nothing to any score, so it is left out of the
+    /// query (and a query left with no term is not run at all).
     vocabulary: Vocabulary,
 }
 
+/// Per field: each term it holds and how many documents hold it (read for every query word;
+/// built from the articles only, so hashed with rustc-hash's Fx).
+type Terms = rustc_hash::FxHashMap<Vec<u8>, u64>;
+
 struct Vocabulary {
-    title: HashSet<String>,
-    questions: HashSet<String>,
-    keywords: HashSet<String>,
-    body: HashSet<String>,
-    pinyin: HashSet<String>,
+    title: Terms,
+    questions: Terms,
+    keywords: Terms,
+    body: Terms,
+    pinyin: Terms,
+    /// Tokens per field over all documents (BM25's average field length).
+    tokens: HashMap<Field, u64>,
+    documents: u64,
+}
+
+impl Vocabulary {
+    fn of(&self, fields: &Fields, field: Field) -> Option<&Terms> {
+        [
+            (fields.title, &self.title),
+            (fields.questions, &self.questions),
+            (fields.keywords, &self.keywords),
+            (fields.body, &self.body),
+            (fields.pinyin, &self.pinyin),
+        ]
+        .into_iter()
+        .find_map(|(f, terms)| (f == field).then_some(terms))
+    }
+}
+
+/// The statistics BM25 reads for each query term, from the tables made at build time instead of
+/// term-dictionary look-ups in every segment on every query: the same numbers (the index never
+/// changes), so the same scores.
+struct Statistics<'a> {
+    vocabulary: &'a Vocabulary,
+    fields: &'a Fields,
+}
+
+impl Bm25StatisticsProvider for Statistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        Ok(self.vocabulary.tokens.get(&field).copied().unwrap_or(0))
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.vocabulary.documents)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self
+            .vocabulary
+            .of(self.fields, term.field())
+            .and_then(|terms| terms.get(term.serialized_value_bytes()))
+            .copied()
+            .unwrap_or(0))
+    }
 }
 
 /// One search result: the article's position in the snapshot and its BM25 score.
@@ -98,8 +146,10 @@ impl ArticleIndex {
             WHITESPACE,
             TextAnalyzer::from(WhitespaceTokenizer::default()),
         );
+        // One indexing thread makes one segment: a query then sets up one scorer per term and
+        // field instead of one per segment (the scores are the same, from index-wide statistics).
         let mut writer = index
-            .writer::<TantivyDocument>(WRITER_MEMORY)
+            .writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY)
             .map_err(tantivy_error)?;
         for (ord, article) in articles.iter().enumerate() {
             let title = analyzer.prepare(&article.title);
@@ -141,12 +191,27 @@ impl ArticleIndex {
             })
             .collect::<Result<Vec<Vec<usize>>, KbError>>()?;
         let terms = |field: Field| terms_of(&searcher, field);
+        let searched = [
+            fields.title,
+            fields.questions,
+            fields.keywords,
+            fields.body,
+            fields.pinyin,
+        ];
         let vocabulary = Vocabulary {
             title: terms(fields.title)?,
             questions: terms(fields.questions)?,
             keywords: terms(fields.keywords)?,
             body: terms(fields.body)?,
             pinyin: terms(fields.pinyin)?,
+            tokens: searched
+                .into_iter()
+                .map(|field| {
+                    let tokens = Bm25StatisticsProvider::total_num_tokens(&searcher, field);
+                    Ok((field, tokens.map_err(tantivy_error)?))
+                })
+                .collect::<Result<_, KbError>>()?,
+            documents: Bm25StatisticsProvider::total_num_docs(&searcher).map_err(tantivy_error)?,
         };
         Ok(ArticleIndex {
             searcher,
@@ -165,8 +230,8 @@ impl ArticleIndex {
     ) -> Result<Vec<ScoredOrd>, KbError> {
         let (f, v) = (self.fields, &self.vocabulary);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut term = |field: Field, held: &HashSet<String>, text: &str, boost: f32| {
-            if !held.contains(text) {
+        let mut term = |field: Field, held: &Terms, text: &str, boost: f32| {
+            if !held.contains_key(text.as_bytes()) {
                 return;
             }
             let query = TermQuery::new(
@@ -191,9 +256,17 @@ impl ArticleIndex {
             return Ok(Vec::new());
         }
         let query = BooleanQuery::new(clauses);
+        let statistics = Statistics {
+            vocabulary: &self.vocabulary,
+            fields: &self.fields,
+        };
         let top = self
             .searcher
-            .search(&query, &TopDocs::with_limit(limit).order_by_score())
+            .search_with_statistics_provider(
+                &query,
+                &TopDocs::with_limit(limit).order_by_score(),
+                &statistics,
+            )
             .map_err(tantivy_error)?;
         Ok(top
             .into_iter()
@@ -208,9 +281,9 @@ impl ArticleIndex {
     }
 }
 
-/// Every term `field` holds, over all segments.
-fn terms_of(searcher: &Searcher, field: Field) -> Result<HashSet<String>, KbError> {
-    let mut terms = HashSet::new();
+/// Every term `field` holds and its document frequency, over all segments.
+fn terms_of(searcher: &Searcher, field: Field) -> Result<Terms, KbError> {
+    let mut terms = Terms::default();
     for segment in searcher.segment_readers() {
         let inverted = segment.inverted_index(field).map_err(tantivy_error)?;
         let mut stream = inverted
@@ -218,9 +291,7 @@ fn terms_of(searcher: &Searcher, field: Field) -> Result<HashSet<String>, KbErro
             .stream()
             .map_err(|e| KbError::Index(e.to_string()))?;
         while stream.advance() {
-            if let Ok(term) = std::str::from_utf8(stream.key()) {
-                terms.insert(term.to_string());
-            }
+            *terms.entry(stream.key().to_vec()).or_default() += u64::from(stream.value().doc_freq);
         }
     }
     Ok(terms)
@@ -228,4 +299,119 @@ fn terms_of(searcher: &Searcher, field: Field) -> Result<HashSet<String>, KbErro
 
 fn tantivy_error(e: tantivy::TantivyError) -> KbError {
     KbError::Index(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> ArticleIndex {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let analyzer = Analyzer::load(&dir).unwrap();
+        let files = super::super::article::article_files(&dir.join("articles")).unwrap();
+        let articles: Vec<Arc<Article>> = files
+            .iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                Arc::new(Article::parse(p, &text, "示例市").unwrap())
+            })
+            .collect();
+        assert!(articles.len() > 50, "{} articles", articles.len());
+        ArticleIndex::build(&analyzer, &articles, |_| {}).unwrap()
+    }
+
+    #[test]
+    fn the_statistics_kept_at_build_are_the_ones_the_index_itself_gives() {
+        let index = index();
+        assert_eq!(index.searcher.segment_readers().len(), 1);
+        let (f, v) = (index.fields, &index.vocabulary);
+        let kept = Statistics {
+            vocabulary: v,
+            fields: &f,
+        };
+        let searcher = &index.searcher;
+        assert_eq!(
+            kept.total_num_docs().unwrap(),
+            Bm25StatisticsProvider::total_num_docs(searcher).unwrap()
+        );
+        for (field, terms) in [
+            (f.title, &v.title),
+            (f.questions, &v.questions),
+            (f.keywords, &v.keywords),
+            (f.body, &v.body),
+            (f.pinyin, &v.pinyin),
+        ] {
+            assert!(!terms.is_empty());
+            assert_eq!(
+                kept.total_num_tokens(field).unwrap(),
+                Bm25StatisticsProvider::total_num_tokens(searcher, field).unwrap()
+            );
+            for text in terms.keys() {
+                let term = Term::from_field_text(field, std::str::from_utf8(text).unwrap());
+                assert_eq!(
+                    kept.doc_freq(&term).unwrap(),
+                    searcher.doc_freq(&term).unwrap()
+                );
+            }
+        }
+        let unknown = Term::from_field_text(f.title, "不存在的词语");
+        assert_eq!(kept.doc_freq(&unknown).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_search_scores_as_tantivys_own_statistics_would() {
+        let index = index();
+        let words = ["身份证", "补办", "公积金", "提取", "路灯"];
+        let bigrams = vec!["shen fen".to_string(), "gong ji".to_string()];
+        let ours = index.search(&words, &bigrams, 20).unwrap();
+        assert!(!ours.is_empty());
+        let (f, v) = (index.fields, &index.vocabulary);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in words {
+            for (field, held, boost) in [
+                (f.title, &v.title, TITLE_BOOST),
+                (f.questions, &v.questions, QUESTIONS_BOOST),
+                (f.keywords, &v.keywords, KEYWORDS_BOOST),
+                (f.body, &v.body, BODY_BOOST),
+            ] {
+                if held.contains_key(word.as_bytes()) {
+                    let query = TermQuery::new(
+                        Term::from_field_text(field, word),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost)),
+                    ));
+                }
+            }
+        }
+        for bigram in &bigrams {
+            if v.pinyin.contains_key(bigram.as_bytes()) {
+                let query = TermQuery::new(
+                    Term::from_field_text(f.pinyin, bigram),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), PINYIN_BOOST)),
+                ));
+            }
+        }
+        let theirs = index
+            .searcher
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(20).order_by_score(),
+            )
+            .unwrap();
+        let theirs: Vec<ScoredOrd> = theirs
+            .into_iter()
+            .map(|(score, address)| ScoredOrd {
+                ord: index.ords[address.segment_ord as usize][address.doc_id as usize],
+                score,
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+    }
 }

@@ -11,7 +11,9 @@ mod article;
 pub mod eval;
 mod index;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,6 +27,10 @@ use index::ArticleIndex;
 
 /// How many hits a lookup returns.
 pub const MAX_HITS: usize = 5;
+/// A set of words, read many times per lookup and built from our own articles only: hashed with
+/// rustc-hash's Fx (no user text is ever inserted, so no collision flooding to guard against).
+type Words = rustc_hash::FxHashSet<String>;
+
 const ARTICLES_DIR: &str = "articles";
 /// Share of a matched word's weight credited when it matched only by sound.
 const HOMOPHONE_CREDIT: f32 = 0.8;
@@ -57,13 +63,13 @@ pub struct Snapshot {
     articles: Vec<Arc<Article>>,
     by_id: HashMap<String, usize>,
     /// Per article: the words of its title, questions and keywords.
-    lexicons: Vec<HashSet<String>>,
+    lexicons: Vec<Words>,
     /// Per article: the same words as pinyin ("dengji"), to credit homophone typos.
-    sound_lexicons: Vec<HashSet<String>>,
+    sound_lexicons: Vec<Words>,
     /// Per article: the words of its summary and answer text.
-    body_lexicons: Vec<HashSet<String>>,
+    body_lexicons: Vec<Words>,
     /// Inverse document frequency of lexicon words.
-    idf: HashMap<String, f32>,
+    idf: FxHashMap<String, f32>,
     index: ArticleIndex,
     analyzer: Analyzer,
     rejected: Vec<ArticleError>,
@@ -125,8 +131,7 @@ impl Snapshot {
         let (articles, rejected) = parse_all(&files, default_region);
         let total = articles.len();
         let index = ArticleIndex::build(&analyzer, &articles, |done| progress(done, total))?;
-        let lexicons: Vec<HashSet<String>> =
-            articles.iter().map(|a| lexicon(&analyzer, a)).collect();
+        let lexicons: Vec<Words> = articles.iter().map(|a| lexicon(&analyzer, a)).collect();
         let idf = inverse_document_frequency(&lexicons);
         let body_lexicons = articles
             .iter()
@@ -357,7 +362,7 @@ fn parse_all(files: &[PathBuf], default_region: &str) -> (Vec<Arc<Article>>, Vec
     (articles, rejected)
 }
 
-fn lexicon(analyzer: &Analyzer, article: &Article) -> HashSet<String> {
+fn lexicon(analyzer: &Analyzer, article: &Article) -> Words {
     let text = format!(
         "{}\n{}\n{}",
         article.title,
@@ -367,7 +372,7 @@ fn lexicon(analyzer: &Analyzer, article: &Article) -> HashSet<String> {
     words_of(analyzer, &text)
 }
 
-fn words_of(analyzer: &Analyzer, text: &str) -> HashSet<String> {
+fn words_of(analyzer: &Analyzer, text: &str) -> Words {
     let prepared = analyzer.prepare(text);
     analyzer
         .content_words(&prepared)
@@ -385,7 +390,7 @@ fn sound_of(word: &str) -> Option<String> {
     Some(crate::text::pinyin_syllables(word).concat())
 }
 
-fn inverse_document_frequency(lexicons: &[HashSet<String>]) -> HashMap<String, f32> {
+fn inverse_document_frequency(lexicons: &[Words]) -> FxHashMap<String, f32> {
     let mut df: HashMap<&str, usize> = HashMap::new();
     for lexicon in lexicons {
         for w in lexicon {

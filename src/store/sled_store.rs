@@ -8,6 +8,7 @@
 
 mod backup;
 mod bulk;
+mod conversation_cache;
 mod digests;
 mod index;
 mod sms;
@@ -89,6 +90,8 @@ struct Trees {
     ticket_index: sled::Tree,
     deadlines: sled::Tree,
     outbox_due: sled::Tree,
+    /// The conversations written last, decoded (see `conversation_cache.rs`).
+    conversation_cache: std::sync::Arc<conversation_cache::ConversationCache>,
 }
 
 pub struct SledStore {
@@ -128,6 +131,7 @@ impl SledStore {
             ticket_index: open(index::TICKET_INDEX)?,
             deadlines: open(index::DEADLINES)?,
             outbox_due: open(index::OUTBOX_DUE)?,
+            conversation_cache: Default::default(),
             db: db.clone(),
         };
         if !trees.indexes_current()? {
@@ -304,7 +308,11 @@ fn io_error(e: sled::Error) -> StoreError {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Io(e.to_string()))
+    // Started at 1 KiB, not serde_json's 128 bytes: most records are larger (a chat
+    // conversation several KiB), and each doubling copies what was written so far.
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, value).map_err(|e| StoreError::Io(e.to_string()))?;
+    Ok(bytes)
 }
 
 fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
@@ -655,12 +663,31 @@ impl ConversationStore for SledStore {
         conversation: Conversation,
         writes: TurnWrites,
     ) -> StoreFuture<'_, Vec<u64>> {
-        // Numbered and encoded here, on the caller's thread: the writer thread only inserts.
+        // Numbered and encoded here, on the caller's thread: the writer thread only inserts,
+        // then keeps the conversation decoded for the next turn's read.
         let prepared = turns::PreparedTurn::new(&self.trees, &conversation, writes);
-        self.write(move |trees| turns::save_turn(trees, prepared?))
+        let conversation = std::sync::Arc::new(conversation);
+        self.write(move |trees| {
+            let prepared = prepared?;
+            let bytes = prepared.conversation_bytes();
+            match turns::save_turn(trees, prepared) {
+                Ok(ids) => {
+                    trees.conversation_cache.put(conversation, bytes);
+                    Ok(ids)
+                }
+                Err(e) => {
+                    // Part of the turn may be written: the tree is read again next time.
+                    trees.conversation_cache.forget(conversation.id);
+                    Err(e)
+                }
+            }
+        })
     }
 
     fn get(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
+        if let Some(conversation) = self.trees.conversation_cache.get(id) {
+            return Ok(Some(conversation));
+        }
         match self
             .trees
             .conversations

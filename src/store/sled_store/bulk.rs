@@ -118,6 +118,7 @@ impl SledStore {
             let mut batch = sled::Batch::default();
             for c in &conversations {
                 batch.insert(c.id.0.as_bytes(), encode(c)?);
+                trees.conversation_cache.forget(c.id);
             }
             trees.conversations.apply_batch(batch).map_err(io_error)
         })

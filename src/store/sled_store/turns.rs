@@ -47,6 +47,13 @@ impl PreparedTurn {
     }
 }
 
+impl PreparedTurn {
+    /// The encoded conversation's size.
+    pub(super) fn conversation_bytes(&self) -> usize {
+        self.conversation.len()
+    }
+}
+
 /// Writes the conversation and queues its messages atomically (a crash keeps both or neither),
 /// then adds the turn's intake records and article feedback in the same group commit; returns
 /// the outbox ids in the order given.
