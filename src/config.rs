@@ -79,7 +79,7 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { cache_mb: 16 }
+        StoreSettings { cache_mb: 4 }
     }
 }
 
@@ -435,6 +435,12 @@ impl Settings {
                 "city.districts must list at least one district".into(),
             ));
         }
+        if self.store.cache_mb == 0 {
+            return Err(ConfigError::Semantic(
+                "store.cache_mb must be at least 1 (MiB of sled's page cache; 4 is the default)"
+                    .into(),
+            ));
+        }
         if self.chat.max_text_chars == 0 || self.server.body_limit_bytes < 1024 {
             return Err(ConfigError::Semantic(
                 "chat.max_text_chars must be positive and server.body_limit_bytes at least 1024"
@@ -568,6 +574,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.chat.max_text_chars, 20);
+    }
+
+    #[test]
+    fn a_store_without_a_page_cache_is_refused_at_load() {
+        let err = load_text("[store]\ncache_mb = 0\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store.cache_mb"), "{err}");
+        assert!(load_text("[store]\ncache_mb = 1\n", &[]).is_ok());
     }
 
     #[test]
