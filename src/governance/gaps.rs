@@ -2,11 +2,9 @@
 //! no answer) grouped by their key terms into suggested new articles, and articles citizens marked
 //! 没帮助 as suggested improvements; both ranked by how many citizens they would have served.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::Arc;
 
 use jieba_rs::{DEFAULT_STOP_WORDS, Jieba};
 use serde::Serialize;
@@ -47,7 +45,7 @@ const KEY_POS: [&str; 6] = ["n", "vn", "nz", "nt", "nr", "v"];
 ///
 /// The server shares the knowledge base's jieba ([`KeyTerms::sharing`]): one dictionary in
 /// memory, not two (~25 MB). Without one (the CLI reports, tests) jieba's own is loaded on first
-/// use. The IDF table is read for one batch of texts ([`KeyTerms::extractor`]), keeping only the
+/// use. The IDF table is read for one batch of texts ([`KeyTerms::subjects`]), keeping only the
 /// weights of that batch's words: jieba-rs's `TfIdf` would hold all 270,000 (~20 MB) while a
 /// report is made.
 #[derive(Default)]
@@ -63,20 +61,56 @@ impl KeyTerms {
         terms
     }
 
-    /// An extractor for `texts`, holding the IDF of their candidate words.
-    pub fn extractor<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> TermExtractor<'_> {
+    /// The key terms of each text, in order: its two strongest terms (term frequency × IDF; on
+    /// a tie the word first in byte order), sorted and joined by a space; `None` for a text
+    /// with no candidate word. Each text is cut once; the IDF table is read once for all of
+    /// them and only their words' weights are kept.
+    pub fn subjects(&self, texts: &[&str]) -> Vec<Option<String>> {
         let jieba: &Jieba = self.jieba.get_or_init(|| Arc::new(Jieba::new()));
-        let mut wanted: HashSet<String> = HashSet::new();
-        for text in texts {
-            for tag in jieba.tag(text, false) {
-                if is_candidate(tag.word, tag.tag) {
-                    wanted.insert(tag.word.to_string());
-                }
-            }
+        let counts: Vec<Vec<(&str, u64)>> = texts.iter().map(|t| candidates(jieba, t)).collect();
+        let wanted: HashSet<&str> = counts.iter().flatten().map(|(w, _)| *w).collect();
+        if wanted.is_empty() {
+            return vec![None; texts.len()];
         }
         let (idf, median) = read_idf(&wanted);
-        TermExtractor { jieba, idf, median }
+        counts
+            .iter()
+            .map(|words| strongest_two(words, &idf, median))
+            .collect()
     }
+}
+
+/// The candidate words of `text` with how often each occurs, in order of first occurrence.
+fn candidates<'t>(jieba: &'t Jieba, text: &'t str) -> Vec<(&'t str, u64)> {
+    let mut counts: Vec<(&str, u64)> = Vec::new();
+    for tag in jieba.tag(text, false) {
+        if is_candidate(tag.word, tag.tag) {
+            match counts.iter_mut().find(|(w, _)| *w == tag.word) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((tag.word, 1)),
+            }
+        }
+    }
+    counts
+}
+
+/// The two strongest of `words` (see [`KeyTerms::subjects`]).
+fn strongest_two(words: &[(&str, u64)], idf: &HashMap<String, f64>, median: f64) -> Option<String> {
+    let total: u64 = words.iter().map(|(_, n)| n).sum();
+    let mut weighted: Vec<(f64, &str)> = words
+        .iter()
+        .map(|(word, n)| {
+            let idf = idf.get(*word).copied().unwrap_or(median);
+            (*n as f64 * idf / total as f64, *word)
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut terms: Vec<&str> = weighted.into_iter().take(2).map(|(_, w)| w).collect();
+    if terms.is_empty() {
+        return None;
+    }
+    terms.sort();
+    Some(terms.join(" "))
 }
 
 /// A word that may be a key term: a noun or verb of two characters or more, not a stop word
@@ -90,7 +124,7 @@ fn is_candidate(word: &str, pos: &str) -> bool {
 
 /// The IDF of each `wanted` word found in the table, and the table's median IDF (the lower
 /// median of every line, what a word missing from it weighs).
-fn read_idf(wanted: &HashSet<String>) -> (HashMap<String, f64>, f64) {
+fn read_idf(wanted: &HashSet<&str>) -> (HashMap<String, f64>, f64) {
     let mut idf = HashMap::new();
     let mut all: Vec<f64> = Vec::with_capacity(280_000);
     let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(IDF_GZ)).lines();
@@ -121,44 +155,6 @@ fn read_idf(wanted: &HashSet<String>) -> (HashMap<String, f64>, f64) {
     (idf, median)
 }
 
-/// [`KeyTerms`] with the weights of one batch: what one report uses, then drops.
-pub struct TermExtractor<'a> {
-    jieba: &'a Jieba,
-    idf: HashMap<String, f64>,
-    median: f64,
-}
-
-impl TermExtractor<'_> {
-    /// The two strongest terms of `text` (term frequency × IDF; on a tie the word first in
-    /// byte order), in a stable order, joined by a space.
-    pub fn subject(&self, text: &str) -> Option<String> {
-        let mut counts: Vec<(&str, u64)> = Vec::new();
-        for tag in self.jieba.tag(text, false) {
-            if is_candidate(tag.word, tag.tag) {
-                match counts.iter_mut().find(|(w, _)| *w == tag.word) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((tag.word, 1)),
-                }
-            }
-        }
-        let total: u64 = counts.iter().map(|(_, n)| n).sum();
-        let mut weighted: Vec<(f64, &str)> = counts
-            .iter()
-            .map(|(word, n)| {
-                let idf = self.idf.get(*word).copied().unwrap_or(self.median);
-                (*n as f64 * idf / total as f64, *word)
-            })
-            .collect();
-        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let mut terms: Vec<&str> = weighted.into_iter().take(2).map(|(_, w)| w).collect();
-        if terms.is_empty() {
-            return None;
-        }
-        terms.sort();
-        Some(terms.join(" "))
-    }
-}
-
 /// One consultation that became a ticket: its text and (a hash of) who asked.
 pub struct Consultation<'a> {
     pub text: &'a str,
@@ -179,10 +175,9 @@ pub fn knowledge_gaps(
         examples: BTreeSet<&'a str>,
     }
     let mut groups: BTreeMap<String, Group<'_>> = BTreeMap::new();
-    let extractor =
-        (!consultations.is_empty()).then(|| terms.extractor(consultations.iter().map(|c| c.text)));
-    for c in consultations {
-        let Some(subject) = extractor.as_ref().and_then(|e| e.subject(c.text)) else {
+    let texts: Vec<&str> = consultations.iter().map(|c| c.text).collect();
+    for (c, subject) in consultations.iter().zip(terms.subjects(&texts)) {
+        let Some(subject) = subject else {
             continue;
         };
         let g = groups.entry(subject).or_insert_with(|| Group {
@@ -202,7 +197,6 @@ pub fn knowledge_gaps(
             g.examples.insert(c.text);
         }
     }
-    drop(extractor);
     let mut gaps: Vec<KnowledgeGap> = groups
         .into_iter()
         .filter(|(_, g)| g.requests >= 2)
@@ -291,12 +285,11 @@ mod tests {
             "好",
             "",
         ];
-        let terms = KeyTerms::default();
-        let extractor = terms.extractor(texts);
+        let subjects = KeyTerms::default().subjects(&texts);
         let jieba = Jieba::new();
         let reference = TfIdf::default();
         let pos: Vec<String> = KEY_POS.map(String::from).to_vec();
-        for text in texts {
+        for (text, subject) in texts.iter().zip(subjects) {
             let mut expected: Vec<String> = reference
                 .extract_keywords(&jieba, text, 2, pos.clone())
                 .into_iter()
@@ -304,13 +297,13 @@ mod tests {
                 .collect();
             expected.sort();
             let expected = (!expected.is_empty()).then(|| expected.join(" "));
-            assert_eq!(extractor.subject(text), expected, "{text}");
+            assert_eq!(subject, expected, "{text}");
         }
-        assert!(
-            extractor.idf.len() < 200,
-            "{} weights kept",
-            extractor.idf.len()
-        );
+        // Only the weights asked for are kept, and the table has them.
+        let wanted: HashSet<&str> = ["居住证", "材料", "不在表里的词语"].into();
+        let (idf, median) = read_idf(&wanted);
+        assert_eq!(idf.len(), 2, "{idf:?}");
+        assert!(median > 0.0 && idf["居住证"] > median, "{idf:?} {median}");
     }
 
     #[test]
