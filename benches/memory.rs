@@ -149,9 +149,13 @@ impl Report {
     }
 }
 
-/// GET with a token: the `X-Total-Count` and the body's length. A failure (a report over the
-/// request timeout, say) is printed, not fatal: the memory it took still counts.
-fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u64, usize) {
+/// GET with a token. A failure (a report over the request timeout, say) is printed, not fatal:
+/// the memory it took still counts.
+fn fetch(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    token: &str,
+) -> reqwest::blocking::Response {
     let response = client
         .get(url)
         .bearer_auth(token)
@@ -161,6 +165,12 @@ fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u64, usiz
     if !response.status().is_success() {
         println!("    {url}: HTTP {}", response.status());
     }
+    response
+}
+
+/// GET with a token: the `X-Total-Count` and the body's length.
+fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u64, usize) {
+    let response = fetch(client, url, token);
     let total = response
         .headers()
         .get("x-total-count")
@@ -173,16 +183,7 @@ fn get(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u64, usiz
 
 /// GET a list page with a token: the cursor of the page after it, if any.
 fn next_cursor(client: &reqwest::blocking::Client, url: &str, token: &str) -> Option<String> {
-    let response = client
-        .get(url)
-        .bearer_auth(token)
-        .timeout(Duration::from_secs(120))
-        .send()
-        .expect("request");
-    if !response.status().is_success() {
-        println!("    {url}: HTTP {}", response.status());
-    }
-    response
+    fetch(client, url, token)
         .headers()
         .get("x-next-cursor")
         .and_then(|v| v.to_str().ok())
